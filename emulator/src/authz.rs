@@ -1,0 +1,156 @@
+//! Authorization: every request, and every call a service makes for a caller, is decided here by
+//! `wana-policy` against the policies the world holds. No handler decides access on its own:
+//! this is where the invariant "failures emerge from modelled rules" is enforced.
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Utc};
+use wana_policy::{evaluate, Decision, EvaluationInput, NamedPolicy, Outcome, PolicySource, RequestContext};
+
+use crate::{principal::Caller, state::World};
+
+/// One authorization question.
+#[derive(Debug, Clone)]
+pub struct AuthzRequest<'a> {
+    /// `service:Action`, e.g. `iam:CreateUser`.
+    pub action: &'a str,
+    /// The resource ARN (`*` for actions without a resource).
+    pub resource: &'a str,
+    /// The resource's own policy: a role's trust policy, a key policy.
+    pub resource_policy: Option<&'a NamedPolicy>,
+    /// The account that owns the resource, when it can differ from the caller's.
+    pub resource_account: Option<&'a str>,
+    /// KMS key policies and role trust policies must allow (or delegate) themselves.
+    pub resource_policy_is_authoritative: bool,
+    /// Service-specific condition keys (`sts:ExternalId`, `kms:ViaService`, ...).
+    pub context: Vec<(&'static str, String)>,
+}
+
+impl<'a> AuthzRequest<'a> {
+    /// A plain identity-policy question on a resource in the caller's own account.
+    pub fn new(action: &'a str, resource: &'a str) -> Self {
+        AuthzRequest {
+            action,
+            resource,
+            resource_policy: None,
+            resource_account: None,
+            resource_policy_is_authoritative: false,
+            context: Vec::new(),
+        }
+    }
+}
+
+/// A decision kept for the narrative: who asked for what, and which statement decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthzRecord {
+    pub caller_arn: String,
+    pub action: String,
+    pub resource: String,
+    pub allowed: bool,
+    pub explanation: String,
+}
+
+/// The most recent decisions, oldest first; bounded so a long emulator run does not grow.
+#[derive(Debug, Default)]
+pub struct AuthzLog {
+    records: VecDeque<AuthzRecord>,
+}
+
+impl AuthzLog {
+    const CAPACITY: usize = 10_000;
+
+    fn push(&mut self, record: AuthzRecord) {
+        if self.records.len() == Self::CAPACITY {
+            self.records.pop_front();
+        }
+        self.records.push_back(record);
+    }
+
+    pub fn records(&self) -> impl Iterator<Item = &AuthzRecord> {
+        self.records.iter()
+    }
+}
+
+/// The request facts that every decision may test with `aws:` condition keys.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestFacts<'a> {
+    pub caller: &'a Caller,
+    pub now: DateTime<Utc>,
+    pub region: &'a str,
+}
+
+impl World {
+    /// Decides one authorization question and records the decision.
+    pub fn authorize(&mut self, facts: RequestFacts<'_>, request: &AuthzRequest<'_>) -> Decision {
+        let caller = facts.caller;
+        let principal = &caller.principal;
+        let mut context = RequestContext::new(principal.policy_info(), request.action, request.resource)
+            .with_key("aws:userid", principal.user_id())
+            .with_key("aws:PrincipalArn", principal.entity_arn())
+            .with_key("aws:PrincipalAccount", principal.account())
+            .with_key("aws:PrincipalType", principal.principal_type())
+            .with_key("aws:SourceIp", caller.source_ip.to_string())
+            .with_key("aws:CurrentTime", facts.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .with_key("aws:EpochTime", facts.now.timestamp().to_string())
+            .with_key("aws:SecureTransport", "false")
+            .with_key("aws:RequestedRegion", facts.region);
+        if let crate::principal::Principal::User { name, .. } = principal {
+            context = context.with_key("aws:username", name.clone());
+        }
+        if let Some(issued) = caller.token_issued {
+            context = context.with_key(
+                "aws:TokenIssueTime",
+                issued.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            );
+        }
+        for (key, value) in &request.context {
+            context = context.with_key(key, value.clone());
+        }
+        let identity_policies = self.identity_policies(principal);
+        let decision = evaluate(
+            &context,
+            &EvaluationInput {
+                identity_policies: &identity_policies,
+                resource_policy: request.resource_policy,
+                resource_account: request.resource_account,
+                resource_policy_is_authoritative: request.resource_policy_is_authoritative,
+            },
+        );
+        self.authz_log.push(AuthzRecord {
+            caller_arn: principal.arn(),
+            action: request.action.to_string(),
+            resource: request.resource.to_string(),
+            allowed: decision.is_allowed(),
+            explanation: decision.explain(),
+        });
+        tracing::debug!(
+            caller = %principal.arn(),
+            action = request.action,
+            resource = request.resource,
+            decision = %decision.explain(),
+            "authorization"
+        );
+        decision
+    }
+}
+
+/// AWS's access-denied sentence: `User: <arn> is not authorized to perform: <action> on
+/// resource: <resource> because no identity-based policy allows the <action> action`.
+pub fn denied_message(caller_arn: &str, action: &str, resource: &str, decision: &Decision) -> String {
+    let head = format!("User: {caller_arn} is not authorized to perform: {action} on resource: {resource}");
+    match &decision.outcome {
+        Outcome::Allow => head,
+        Outcome::ExplicitDeny { by: PolicySource::Identity } => {
+            format!("{head} with an explicit deny in an identity-based policy")
+        }
+        Outcome::ExplicitDeny { by: PolicySource::Resource } => {
+            format!("{head} with an explicit deny in a resource-based policy")
+        }
+        Outcome::ImplicitDeny { missing } => match missing {
+            wana_policy::Missing::ResourceAllow => {
+                format!("{head} because no resource-based policy allows the {action} action")
+            }
+            _ => format!("{head} because no identity-based policy allows the {action} action"),
+        },
+    }
+}

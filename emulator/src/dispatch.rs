@@ -1,0 +1,129 @@
+//! The request pipeline: route to a service and protocol, authenticate, decode, handle, encode.
+//! Every step's failure becomes an AWS error in the caller's protocol.
+
+use std::net::SocketAddr;
+
+use crate::{
+    error::AwsError,
+    protocol::{self, EncodedResponse, Protocol, RawRequest},
+    server::Shared,
+    services::{self, Call, ServiceId},
+    sigv4::{self, AuthFailure, SignedRequest},
+};
+
+/// An HTTP request whose body has been read.
+pub(crate) struct HttpRequest<'a> {
+    pub parts: &'a http::request::Parts,
+    pub body: &'a [u8],
+    pub peer: SocketAddr,
+}
+
+impl HttpRequest<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.parts.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// The answer when a handler panicked: AWS's generic server error, never a dropped connection.
+pub(crate) fn internal_failure() -> EncodedResponse {
+    protocol::encode_error(
+        Protocol::AwsQuery,
+        ServiceId::Sts.wire(),
+        &AwsError::internal("An internal error occurred in the wana emulator."),
+        "00000000-0000-4000-8000-000000000000",
+    )
+}
+
+/// Which service and protocol a request is for. Smithy protocols name themselves in headers;
+/// query requests are routed by the SigV4 credential scope, or by their `Version` parameter
+/// when unsigned.
+fn route(request: &HttpRequest<'_>, scope_service: Option<&str>) -> Option<(ServiceId, Protocol)> {
+    if request.header("smithy-protocol") == Some("rpc-v2-cbor") {
+        return ServiceId::from_cbor_path(request.parts.uri.path()).map(|s| (s, Protocol::RpcV2Cbor));
+    }
+    if let Some(target) = request.header("x-amz-target") {
+        return ServiceId::from_json_target(target).map(|s| (s, Protocol::AwsJson11));
+    }
+    let service = scope_service.and_then(ServiceId::from_signing_name).or_else(|| {
+        let query = request.parts.uri.query().unwrap_or("");
+        form_urlencoded::parse(request.body)
+            .chain(form_urlencoded::parse(query.as_bytes()))
+            .find(|(k, _)| k == "Version")
+            .and_then(|(_, v)| ServiceId::from_api_version(&v))
+    })?;
+    Some((service, service.query_protocol()))
+}
+
+pub(crate) fn dispatch(shared: &Shared, request: &HttpRequest<'_>) -> EncodedResponse {
+    let auth = request.header("authorization").map(sigv4::parse_authorization);
+    let scope_service = match &auth {
+        Some(Ok(header)) => Some(header.service.as_str()),
+        _ => None,
+    };
+    let Some((service, protocol)) = route(request, scope_service) else {
+        let error = AwsError::new(
+            "UnknownService",
+            400,
+            format!(
+                "wana does not emulate the service this request is for (credential scope: {})",
+                scope_service.unwrap_or("none")
+            ),
+        );
+        return protocol::encode_error(Protocol::AwsQuery, ServiceId::Sts.wire(), &error, "00000000-0000-4000-8000-000000000000");
+    };
+    let wire = service.wire();
+    let now = shared.clock.now();
+    let mut world = shared.world.lock().unwrap_or_else(|e| e.into_inner());
+    let request_id = world.ids.request_id();
+    let fail = |error: AwsError| {
+        tracing::info!(service = wire.signing_name, code = %error.code, status = error.status, "request failed");
+        protocol::encode_error(protocol, wire, &error, &request_id)
+    };
+
+    let auth = match auth {
+        None => return fail(AuthFailure::Missing.to_aws_error(protocol)),
+        Some(Err(failure)) => return fail(failure.to_aws_error(protocol)),
+        Some(Ok(auth)) => auth,
+    };
+    let path_and_query = request.parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let signed = SignedRequest {
+        method: request.parts.method.as_str(),
+        path_and_query,
+        headers: &request.parts.headers,
+        body: request.body,
+        source_ip: request.peer.ip(),
+    };
+    let caller = match sigv4::authenticate(&world, now, &signed, &auth) {
+        Ok(caller) => caller,
+        Err(failure) => return fail(failure.to_aws_error(protocol)),
+    };
+
+    let raw = RawRequest {
+        method: request.parts.method.as_str(),
+        path: request.parts.uri.path(),
+        query: request.parts.uri.query().unwrap_or(""),
+        target: request.header("x-amz-target"),
+        content_type: request.header("content-type"),
+        body: request.body,
+    };
+    let decoded = match protocol::decode(protocol, wire, &raw) {
+        Ok(decoded) => decoded,
+        Err(error) => return fail(error),
+    };
+    let call = Call {
+        caller: &caller,
+        region: &auth.region,
+        now,
+        action: &decoded.action,
+        params: &decoded.params,
+    };
+    let result = services::handle(service, &mut world, &call)
+        .unwrap_or_else(|| Err(services::unknown_operation(protocol, &decoded.action)));
+    match result {
+        Ok(output) => {
+            tracing::info!(service = wire.signing_name, action = %decoded.action, "request handled");
+            protocol::encode_output(protocol, wire, &decoded.action, &output, &request_id)
+        }
+        Err(error) => fail(error),
+    }
+}

@@ -1,0 +1,25 @@
+//! wana's embedded AWS emulator. See ARCHITECTURE.md at the workspace root for the map.
+//!
+//! Start one with [`Emulator::start`]; it serves every emulated service on one loopback port.
+
+pub mod accounts;
+pub mod authz;
+pub mod clock;
+mod dispatch;
+pub mod error;
+mod ids;
+pub mod principal;
+pub mod profile;
+pub mod protocol;
+mod server;
+pub mod services;
+mod sigv4;
+pub mod state;
+pub mod value;
+
+pub use accounts::{AccountInfo, DEFAULT_ACCOUNTS, DEFAULT_REGION};
+pub use clock::Clock;
+pub use error::{AwsError, Fault};
+pub use profile::BehaviourProfile;
+pub use server::{Emulator, EmulatorConfig, StartError};
+pub use value::Value;

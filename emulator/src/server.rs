@@ -1,0 +1,178 @@
+//! The HTTP side: a loopback listener, one task per connection, and the guarantee that every
+//! request gets an HTTP answer (a handler panic becomes an `InternalFailure`, never a dropped
+//! connection).
+
+use std::{
+    convert::Infallible,
+    net::{Ipv4Addr, SocketAddr},
+    sync::{Arc, Mutex},
+};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::{body::Incoming, service::service_fn, Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use crate::{
+    clock::Clock,
+    dispatch::{self, HttpRequest},
+    error::AwsError,
+    profile::BehaviourProfile,
+    protocol::{self, EncodedResponse, Protocol},
+    state::World,
+};
+
+/// Larger bodies are refused before they are read: no emulated operation takes more.
+const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// How to start an emulator.
+#[derive(Debug, Clone, Default)]
+pub struct EmulatorConfig {
+    /// The loopback port; 0 picks a free one.
+    pub port: u16,
+    pub profile: BehaviourProfile,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    Bind { port: u16, source: std::io::Error },
+}
+
+/// What every connection task shares.
+pub(crate) struct Shared {
+    pub world: Mutex<World>,
+    pub clock: Clock,
+}
+
+/// A running emulator. Dropping it stops the server.
+pub struct Emulator {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    profile: BehaviourProfile,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Emulator {
+    /// Binds 127.0.0.1 (never another interface) and starts serving on the current tokio
+    /// runtime. Requests are accepted as soon as this returns.
+    pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))
+            .await
+            .map_err(|source| StartError::Bind { port: config.port, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { port: config.port, source })?;
+        let clock = Clock::default();
+        let shared = Arc::new(Shared {
+            world: Mutex::new(World::new(config.profile, clock.now())),
+            clock,
+        });
+        let (shutdown, mut stop) = tokio::sync::oneshot::channel::<()>();
+        let accept_shared = shared.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = &mut stop => break,
+                    accepted = listener.accept() => {
+                        let Ok((stream, peer)) = accepted else { continue };
+                        let _ = stream.set_nodelay(true);
+                        tokio::spawn(serve_connection(accept_shared.clone(), stream, peer));
+                    }
+                }
+            }
+        });
+        tracing::info!(%addr, profile = %config.profile, "emulator listening");
+        Ok(Emulator { addr, shared, profile: config.profile, shutdown: Some(shutdown) })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:<port>`, for `AWS_ENDPOINT_URL` and SDK `endpoint_url`.
+    pub fn endpoint_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
+    }
+
+    pub fn profile(&self) -> BehaviourProfile {
+        self.profile
+    }
+
+    /// Runs `f` with the world locked: for tests and for the harness to read what the
+    /// emulator decided (the authorization log) without a wire protocol.
+    pub fn inspect<R>(&self, f: impl FnOnce(&World) -> R) -> R {
+        let world = self.shared.world.lock().unwrap_or_else(|e| e.into_inner());
+        f(&world)
+    }
+
+    /// Stops accepting connections.
+    pub fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+async fn serve_connection(shared: Arc<Shared>, stream: tokio::net::TcpStream, peer: SocketAddr) {
+    let service = service_fn(move |request| {
+        let shared = shared.clone();
+        async move { Ok::<_, Infallible>(answer(&shared, peer, request).await) }
+    });
+    if let Err(error) = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service)
+        .await
+    {
+        tracing::debug!(%error, "connection closed with an error");
+    }
+}
+
+async fn answer(shared: &Shared, peer: SocketAddr, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            let error = AwsError::new(
+                "RequestEntityTooLarge",
+                413,
+                format!("Request body must be at most {MAX_BODY_BYTES} bytes"),
+            );
+            return to_http(protocol::encode_error(
+                Protocol::AwsQuery,
+                crate::services::ServiceId::Sts.wire(),
+                &error,
+                "00000000-0000-4000-8000-000000000000",
+            ));
+        }
+    };
+    let request = HttpRequest { parts: &parts, body: &body, peer };
+    let encoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch::dispatch(shared, &request)))
+        .unwrap_or_else(|_| dispatch::internal_failure());
+    to_http(encoded)
+}
+
+fn to_http(encoded: EncodedResponse) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(encoded.body)));
+    *response.status_mut() =
+        http::StatusCode::from_u16(encoded.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in encoded.headers {
+        if let Ok(value) = http::HeaderValue::from_str(&value) {
+            response.headers_mut().append(name, value);
+        }
+    }
+    response
+}

@@ -1,0 +1,177 @@
+//! STS over awsQuery: who am I, and role assumption with trust-policy evaluation.
+
+use chrono::Duration;
+
+use crate::{
+    authz::AuthzRequest,
+    error::AwsError,
+    principal::{CredentialKind, Principal},
+    state::{AccessKey, KeyOwner, KeyStatus, Session, World},
+    value::Value,
+};
+
+use super::Call;
+
+pub fn handle(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsError>> {
+    Some(match call.action {
+        "GetCallerIdentity" => Ok(get_caller_identity(call)),
+        "AssumeRole" => assume_role(world, call),
+        _ => return None,
+    })
+}
+
+/// Needs no permission: AWS answers it even when every action is denied.
+fn get_caller_identity(call: &Call<'_>) -> Value {
+    let principal = &call.caller.principal;
+    Value::structure()
+        .with("UserId", principal.user_id())
+        .with("Account", principal.account())
+        .with("Arn", principal.arn())
+}
+
+const DEFAULT_DURATION_SECONDS: i64 = 3600;
+const MIN_DURATION_SECONDS: i64 = 900;
+/// Role chaining (a role session assuming a role) is capped at one hour.
+const ROLE_CHAINING_LIMIT_SECONDS: i64 = 3600;
+
+fn assume_role(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
+    let role_arn = call.required("RoleArn")?;
+    let session_name = call.required("RoleSessionName")?;
+    validate_session_name(session_name)?;
+    let duration = call.optional_i64("DurationSeconds")?.unwrap_or(DEFAULT_DURATION_SECONDS);
+    if duration < MIN_DURATION_SECONDS {
+        return Err(AwsError::validation(format!(
+            "1 validation error detected: Value '{duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to {MIN_DURATION_SECONDS}"
+        )));
+    }
+    let caller = call.caller;
+    let denied = || {
+        AwsError::new(
+            "AccessDenied",
+            403,
+            format!(
+                "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+                caller.principal.arn()
+            ),
+        )
+    };
+    // A role that does not exist is reported like one whose trust policy says no, so that the
+    // answer does not reveal which roles exist in another account.
+    let (role_account, role_name) = parse_role_arn(role_arn).ok_or_else(|| {
+        AwsError::validation(format!("{role_arn} is invalid"))
+    })?;
+    let role = world
+        .account(role_account)
+        .and_then(|a| a.iam.roles.get(role_name))
+        .filter(|r| r.arn == role_arn || format!("arn:aws:iam::{role_account}:role/{}", r.name) == role_arn)
+        .cloned()
+        .ok_or_else(denied)?;
+
+    let mut request = AuthzRequest::new("sts:AssumeRole", &role.arn);
+    request.resource_policy = Some(&role.trust_policy.parsed);
+    request.resource_account = Some(role_account);
+    request.resource_policy_is_authoritative = true;
+    request.context.push(("sts:RoleSessionName", session_name.to_string()));
+    if let Some(external_id) = call.optional("ExternalId") {
+        request.context.push(("sts:ExternalId", external_id.to_string()));
+    }
+    if !world.authorize(call.facts(), &request).is_allowed() {
+        return Err(denied());
+    }
+
+    let chained = caller.credential_kind == CredentialKind::Temporary;
+    if chained && duration > ROLE_CHAINING_LIMIT_SECONDS {
+        return Err(AwsError::validation(
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+        ));
+    }
+    if duration > role.max_session_duration {
+        return Err(AwsError::validation(
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        ));
+    }
+
+    let access_key_id = world.ids.access_key_id("ASIA");
+    let secret = world.ids.secret_access_key();
+    let token = world.ids.session_token();
+    let expires = call.now + Duration::seconds(duration);
+    world.access_keys.insert(
+        access_key_id.clone(),
+        AccessKey {
+            id: access_key_id.clone(),
+            secret: secret.clone(),
+            created: call.now,
+            status: KeyStatus::Active,
+            owner: KeyOwner::Session(Session {
+                account: role_account.to_string(),
+                role_name: role.name.clone(),
+                session_name: session_name.to_string(),
+                session_token: token.clone(),
+                issued: call.now,
+                expires,
+            }),
+        },
+    );
+    let session = Principal::AssumedRole {
+        account: role_account.to_string(),
+        role_name: role.name.clone(),
+        role_path: role.path.clone(),
+        role_id: role.id.clone(),
+        session_name: session_name.to_string(),
+    };
+    Ok(Value::structure()
+        .with(
+            "Credentials",
+            Value::structure()
+                .with("AccessKeyId", access_key_id)
+                .with("SecretAccessKey", secret)
+                .with("SessionToken", token)
+                .with("Expiration", expires),
+        )
+        .with(
+            "AssumedRoleUser",
+            Value::structure()
+                .with("AssumedRoleId", session.user_id())
+                .with("Arn", session.arn()),
+        ))
+}
+
+/// `arn:aws:iam::<account>:role/<path/><name>` → (account, name).
+fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
+    let rest = arn.strip_prefix("arn:aws:iam::")?;
+    let (account, resource) = rest.split_once(':')?;
+    let path_and_name = resource.strip_prefix("role/")?;
+    let name = path_and_name.rsplit('/').next()?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) && !name.is_empty())
+        .then_some((account, name))
+}
+
+fn validate_session_name(name: &str) -> Result<(), AwsError> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
+    if !name.chars().all(allowed) {
+        return Err(AwsError::validation(format!(
+            "1 validation error detected: Value '{name}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
+        )));
+    }
+    if !(2..=64).contains(&name.len()) {
+        return Err(AwsError::validation(format!(
+            "1 validation error detected: Value '{name}' at 'roleSessionName' failed to satisfy constraint: Member must have length between 2 and 64"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_arns_with_paths_resolve_to_the_role_name() {
+        assert_eq!(
+            parse_role_arn("arn:aws:iam::111111111111:role/service/Deployer"),
+            Some(("111111111111", "Deployer"))
+        );
+        assert_eq!(parse_role_arn("arn:aws:iam::11:role/X"), None);
+        assert_eq!(parse_role_arn("arn:aws:iam::111111111111:user/X"), None);
+    }
+}

@@ -1,0 +1,189 @@
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use wana_policy::{NamedPolicy, Policy, PolicyKind};
+
+use super::iam::{IamState, PolicyDocument, User};
+use crate::{
+    accounts::DEFAULT_ACCOUNTS,
+    ids::IdGenerator,
+    principal::{CredentialKind, Principal},
+    profile::BehaviourProfile,
+};
+
+/// Everything the emulator knows. One per emulator run, behind one lock: requests are short,
+/// and a single lock keeps every multi-resource change atomic.
+#[derive(Debug)]
+pub struct World {
+    pub profile: BehaviourProfile,
+    pub ids: IdGenerator,
+    /// Accounts by 12-digit id.
+    pub accounts: BTreeMap<String, Account>,
+    /// Every access key, long-term and temporary, by access key id.
+    pub access_keys: HashMap<String, AccessKey>,
+    /// Recent authorization decisions, for narratives and traces.
+    pub authz_log: crate::authz::AuthzLog,
+}
+
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    pub iam: IamState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStatus {
+    Active,
+    Inactive,
+}
+
+impl KeyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "Active",
+            KeyStatus::Inactive => "Inactive",
+        }
+    }
+}
+
+/// A role session issued by STS: the credentials expire, and the permissions are the role's
+/// at the time of each request.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub account: String,
+    pub role_name: String,
+    pub session_name: String,
+    pub session_token: String,
+    pub issued: DateTime<Utc>,
+    pub expires: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub enum KeyOwner {
+    User { account: String, user_name: String },
+    Session(Session),
+}
+
+#[derive(Debug, Clone)]
+pub struct AccessKey {
+    pub id: String,
+    pub secret: String,
+    pub created: DateTime<Utc>,
+    pub status: KeyStatus,
+    pub owner: KeyOwner,
+}
+
+impl AccessKey {
+    pub fn kind(&self) -> CredentialKind {
+        match self.owner {
+            KeyOwner::User { .. } => CredentialKind::LongTerm,
+            KeyOwner::Session(_) => CredentialKind::Temporary,
+        }
+    }
+}
+
+impl World {
+    /// A world with the three built-in accounts, each with an `admin` user that has
+    /// `AdministratorAccess` and the documented fixed access key.
+    pub fn new(profile: BehaviourProfile, now: DateTime<Utc>) -> World {
+        let mut world = World {
+            profile,
+            ids: IdGenerator::default(),
+            accounts: BTreeMap::new(),
+            access_keys: HashMap::new(),
+            authz_log: Default::default(),
+        };
+        for info in DEFAULT_ACCOUNTS {
+            let mut account = Account { id: info.id.to_string(), iam: IamState::default() };
+            let user_id = world.ids.unique_id("AIDA");
+            account.iam.users.insert(
+                info.admin_user.to_string(),
+                User {
+                    name: info.admin_user.to_string(),
+                    path: "/".to_string(),
+                    id: user_id,
+                    arn: format!("arn:aws:iam::{}:user/{}", info.id, info.admin_user),
+                    created: now,
+                    inline_policies: BTreeMap::new(),
+                    attached_policies: vec!["arn:aws:iam::aws:policy/AdministratorAccess".to_string()],
+                },
+            );
+            world.accounts.insert(info.id.to_string(), account);
+            world.access_keys.insert(
+                info.access_key_id.to_string(),
+                AccessKey {
+                    id: info.access_key_id.to_string(),
+                    secret: info.secret_access_key.to_string(),
+                    created: now,
+                    status: KeyStatus::Active,
+                    owner: KeyOwner::User {
+                        account: info.id.to_string(),
+                        user_name: info.admin_user.to_string(),
+                    },
+                },
+            );
+        }
+        world
+    }
+
+    pub fn account(&self, id: &str) -> Option<&Account> {
+        self.accounts.get(id)
+    }
+
+    pub fn account_mut(&mut self, id: &str) -> Option<&mut Account> {
+        self.accounts.get_mut(id)
+    }
+
+    /// The principal an access key stands for now, or `None` when the entity behind it is gone
+    /// (a deleted user's keys and a deleted role's sessions stop working).
+    pub fn principal_of(&self, key: &AccessKey) -> Option<Principal> {
+        match &key.owner {
+            KeyOwner::User { account, user_name } => {
+                let user = self.account(account)?.iam.users.get(user_name)?;
+                Some(Principal::User {
+                    account: account.clone(),
+                    name: user.name.clone(),
+                    path: user.path.clone(),
+                    user_id: user.id.clone(),
+                })
+            }
+            KeyOwner::Session(session) => {
+                let role = self.account(&session.account)?.iam.roles.get(&session.role_name)?;
+                Some(Principal::AssumedRole {
+                    account: session.account.clone(),
+                    role_name: role.name.clone(),
+                    role_path: role.path.clone(),
+                    role_id: role.id.clone(),
+                    session_name: session.session_name.clone(),
+                })
+            }
+        }
+    }
+
+    /// Every identity-based policy of a principal: a user's own, or the role's for a session.
+    pub fn identity_policies(&self, principal: &Principal) -> Vec<NamedPolicy> {
+        let Some(account) = self.account(principal.account()) else {
+            return Vec::new();
+        };
+        let iam = &account.iam;
+        match principal {
+            Principal::User { name, .. } => iam.users.get(name).map(|u| {
+                iam.identity_policies(&u.inline_policies, &u.attached_policies).cloned().collect()
+            }),
+            Principal::AssumedRole { role_name, .. } => iam.roles.get(role_name).map(|r| {
+                iam.identity_policies(&r.inline_policies, &r.attached_policies).cloned().collect()
+            }),
+        }
+        .unwrap_or_default()
+    }
+}
+
+/// Parses a policy document a client sent, naming it for authorization traces.
+pub fn parse_document(
+    text: &str,
+    kind: PolicyKind,
+    name: String,
+) -> Result<PolicyDocument, wana_policy::PolicyError> {
+    let policy = Policy::parse(text, kind)?;
+    Ok(PolicyDocument { text: text.to_string(), parsed: NamedPolicy { name, policy } })
+}
