@@ -1,0 +1,102 @@
+//! Decisions per second for a 20-statement identity policy.
+//!
+//! `cargo bench -p wana-policy --bench evaluate` (or `cargo xtask bench`).
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use wana_policy::{
+    evaluate, EvaluationInput, NamedPolicy, Policy, PolicyKind, PrincipalInfo, RequestContext,
+};
+
+/// Twenty statements of the kinds real policies hold: service wildcards, exact actions, ARN
+/// patterns, a NotAction, conditions, a policy variable and two denies.
+fn twenty_statement_policy() -> String {
+    let mut statements = vec![
+        r#"{"Sid": "S3Home", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::home/${aws:username}/*"}"#.to_string(),
+        r#"{"Sid": "Ec2Read", "Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}"#.to_string(),
+        r#"{"Sid": "KmsUse", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "arn:aws:kms:*:111122223333:key/*", "Condition": {"StringEquals": {"kms:ViaService": "ec2.us-east-1.amazonaws.com"}}}"#.to_string(),
+        r#"{"Sid": "Grants", "Effect": "Allow", "Action": "kms:CreateGrant", "Resource": "*", "Condition": {"Bool": {"kms:GrantIsForAWSResource": true}}}"#.to_string(),
+        r#"{"Sid": "NoIam", "Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "arn:aws:logs:*:111122223333:*"}"#.to_string(),
+        r#"{"Sid": "DenyOutsideOffice", "Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"NotIpAddress": {"aws:SourceIp": ["203.0.113.0/24", "2001:db8::/32"]}}}"#.to_string(),
+        r#"{"Sid": "DenyProdDelete", "Effect": "Deny", "Action": ["s3:DeleteObject", "s3:DeleteBucket"], "Resource": "arn:aws:s3:::prod*"}"#.to_string(),
+    ];
+    for i in 0..13 {
+        statements.push(format!(
+            r#"{{"Sid": "Service{i}", "Effect": "Allow", "Action": ["svc{i}:Get*", "svc{i}:List*", "svc{i}:Put{i}"], "Resource": "arn:aws:svc{i}:us-east-1:111122223333:thing/*"}}"#
+        ));
+    }
+    assert_eq!(statements.len(), 20);
+    format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{}]}}"#,
+        statements.join(",")
+    )
+}
+
+fn main() {
+    let policy = Policy::parse(&twenty_statement_policy(), PolicyKind::Identity)
+        .expect("valid benchmark policy");
+    let policies = [NamedPolicy::new(
+        "arn:aws:iam::111122223333:policy/Bench",
+        policy,
+    )];
+    let principal = PrincipalInfo::user("111122223333", "arn:aws:iam::111122223333:user/bob");
+    let questions: Vec<RequestContext> = [
+        ("ec2:DescribeInstances", "*"),
+        ("s3:GetObject", "arn:aws:s3:::home/bob/notes.txt"),
+        ("iam:CreateUser", "arn:aws:iam::111122223333:user/eve"),
+        (
+            "kms:CreateGrant",
+            "arn:aws:kms:us-east-1:111122223333:key/k",
+        ),
+        (
+            "svc7:ListThings",
+            "arn:aws:svc7:us-east-1:111122223333:thing/x",
+        ),
+        ("s3:DeleteObject", "arn:aws:s3:::prod-data/k"),
+    ]
+    .iter()
+    .map(|(action, resource)| {
+        RequestContext::new(principal.clone(), action, resource)
+            .with_key("aws:username", "bob")
+            .with_key("aws:SourceIp", "203.0.113.7")
+            .with_key("kms:GrantIsForAWSResource", "true")
+            .with_key("aws:PrincipalAccount", "111122223333")
+    })
+    .collect();
+    let input = EvaluationInput {
+        identity_policies: &policies,
+        resource_policy: None,
+        resource_account: None,
+        resource_policy_is_authoritative: false,
+    };
+    for question in &questions {
+        println!(
+            "{:<22} {}",
+            question.action(),
+            evaluate(question, &input).explain()
+        );
+    }
+
+    // Warm up, then measure for about two seconds.
+    for question in questions.iter().cycle().take(100_000) {
+        black_box(evaluate(black_box(question), &input));
+    }
+    let mut decisions: u64 = 0;
+    let mut allowed: u64 = 0;
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(2) {
+        for _ in 0..1000 {
+            for question in &questions {
+                let decision = evaluate(black_box(question), black_box(&input));
+                allowed += u64::from(decision.is_allowed());
+                decisions += 1;
+            }
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    println!(
+        "{decisions} decisions ({allowed} allowed) in {elapsed:.2}s: {:.0} decisions/second on one core",
+        decisions as f64 / elapsed
+    );
+}
