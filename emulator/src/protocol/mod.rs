@@ -4,8 +4,20 @@
 //! Codecs are generic: no handler builds XML, JSON or CBOR, and no codec knows a service's
 //! operations. What a codec needs from a service (XML namespace, JSON target prefix, CBOR service
 //! name) is in [`ServiceWire`].
+//!
+//! One file per concern: `query` decodes awsQuery and EC2 forms, `xml` writes their responses,
+//! `json` is awsJson1.1 and `cbor` is Smithy RPC v2 CBOR. Each file's header lists the client
+//! code (botocore, the Rust SDK) its wire facts were read from.
 
-use crate::{error::AwsError, value::Value};
+mod cbor;
+mod json;
+mod query;
+mod xml;
+
+use crate::{
+    error::{AwsError, Fault},
+    value::Value,
+};
 
 /// The protocols the real clients speak to the services wana emulates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -52,11 +64,73 @@ pub struct EncodedResponse {
     pub body: Vec<u8>,
 }
 
-// The codec entry points below are the whole interface between the server and the codecs.
-//
-// pub fn decode(protocol: Protocol, wire: &ServiceWire, request: &RawRequest<'_>) -> Result<DecodedRequest, AwsError>;
-// pub fn encode_output(protocol: Protocol, wire: &ServiceWire, action: &str, output: &Value, request_id: &str) -> EncodedResponse;
-// pub fn encode_error(protocol: Protocol, wire: &ServiceWire, error: &AwsError, request_id: &str) -> EncodedResponse;
+/// The request-id header every protocol answers with (`x-amzn-requestid` for botocore, read
+/// case-insensitively by the SDK's `apply_request_id`).
+pub(crate) const REQUEST_ID_HEADER: &str = "x-amzn-RequestId";
+
+/// Decodes a request of `protocol` into its operation name and input members.
+///
+/// Errors are client errors in the protocol's own terms: `MissingAction` / `MalformedQueryString`
+/// for the query protocols, `UnknownOperationException` / `SerializationException` for awsJson
+/// and rpcv2Cbor. Decoding never panics on any input.
+pub fn decode(
+    protocol: Protocol,
+    wire: &ServiceWire,
+    request: &RawRequest<'_>,
+) -> Result<DecodedRequest, AwsError> {
+    match protocol {
+        Protocol::AwsQuery | Protocol::Ec2Query => query::decode(protocol, request),
+        Protocol::AwsJson11 => json::decode(wire, request),
+        Protocol::RpcV2Cbor => cbor::decode(wire, request),
+    }
+}
+
+/// Encodes a handler's output (a [`Value::Struct`]) as the successful response to `action`.
+pub fn encode_output(
+    protocol: Protocol,
+    wire: &ServiceWire,
+    action: &str,
+    output: &Value,
+    request_id: &str,
+) -> EncodedResponse {
+    match protocol {
+        Protocol::AwsQuery => xml::encode_query_output(wire, action, output, request_id),
+        Protocol::Ec2Query => xml::encode_ec2_output(wire, action, output, request_id),
+        Protocol::AwsJson11 => json::encode_output(output, request_id),
+        Protocol::RpcV2Cbor => cbor::encode_output(output, request_id),
+    }
+}
+
+/// Encodes an error in the protocol's error envelope, with the error's HTTP status.
+pub fn encode_error(
+    protocol: Protocol,
+    wire: &ServiceWire,
+    error: &AwsError,
+    request_id: &str,
+) -> EncodedResponse {
+    match protocol {
+        Protocol::AwsQuery => xml::encode_query_error(wire, error, request_id),
+        Protocol::Ec2Query => xml::encode_ec2_error(error, request_id),
+        Protocol::AwsJson11 => json::encode_error(wire, error, request_id),
+        Protocol::RpcV2Cbor => cbor::encode_error(wire, error, request_id),
+    }
+}
+
+/// Standard base64 with padding: what every protocol uses for blobs.
+pub(crate) fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// `x-amzn-query-error: {Code};{Sender|Receiver}`, the header through which an
+/// `awsQueryCompatible` service gives its JSON and CBOR errors their query error code.
+pub(crate) fn query_error_header(error: &AwsError) -> (&'static str, String) {
+    let fault = match error.fault {
+        Fault::Sender => "Sender",
+        Fault::Receiver => "Receiver",
+    };
+    ("x-amzn-query-error", format!("{};{fault}", error.code))
+}
 
 /// The parts of an HTTP request a codec reads.
 #[derive(Debug, Clone, Copy)]
@@ -70,4 +144,123 @@ pub struct RawRequest<'a> {
     pub target: Option<&'a str>,
     pub content_type: Option<&'a str>,
     pub body: &'a [u8],
+}
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+
+    use super::*;
+
+    const WIRE: ServiceWire = ServiceWire {
+        signing_name: "monitoring",
+        api_version: "2010-08-01",
+        xml_namespace: "http://monitoring.amazonaws.com/doc/2010-08-01/",
+        json_target_prefix: Some("GraniteServiceVersion20100801"),
+        cbor_service_name: Some("GraniteServiceVersion20100801"),
+        query_compatible: true,
+    };
+
+    fn content_type(response: &EncodedResponse) -> Option<&str> {
+        response
+            .headers
+            .iter()
+            .find(|(n, _)| *n == "Content-Type")
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[rstest]
+    #[case::query(
+        Protocol::AwsQuery,
+        "POST",
+        "/",
+        None,
+        "Action=ListMetrics&Namespace=App",
+        "text/xml"
+    )]
+    #[case::ec2(Protocol::Ec2Query, "GET", "/", None, "", "text/xml;charset=UTF-8")]
+    #[case::json(
+        Protocol::AwsJson11,
+        "POST",
+        "/",
+        Some("GraniteServiceVersion20100801.ListMetrics"),
+        "{\"Namespace\":\"App\"}",
+        "application/x-amz-json-1.1"
+    )]
+    #[case::cbor(
+        Protocol::RpcV2Cbor,
+        "POST",
+        "/service/GraniteServiceVersion20100801/operation/ListMetrics",
+        None,
+        "",
+        "application/cbor"
+    )]
+    fn each_protocol_decodes_and_encodes_through_the_entry_points(
+        #[case] protocol: Protocol,
+        #[case] method: &str,
+        #[case] path: &str,
+        #[case] target: Option<&str>,
+        #[case] body: &str,
+        #[case] expected_content_type: &str,
+    ) {
+        // The CBOR case's body is built below: {"Namespace": "App"}.
+        let cbor_body = [&[0xa1, 0x69][..], b"Namespace", &[0x63], b"App"].concat();
+        let body = if protocol == Protocol::RpcV2Cbor {
+            cbor_body.as_slice()
+        } else {
+            body.as_bytes()
+        };
+        let query = if protocol == Protocol::Ec2Query {
+            "Action=ListMetrics&Namespace=App"
+        } else {
+            ""
+        };
+        let request = RawRequest {
+            method,
+            path,
+            query,
+            target,
+            content_type: None,
+            body,
+        };
+        let decoded = decode(protocol, &WIRE, &request).unwrap();
+        assert_eq!(decoded.action, "ListMetrics");
+        assert_eq!(
+            decoded.params.get("Namespace").and_then(Value::as_str),
+            Some("App")
+        );
+
+        let output = encode_output(
+            protocol,
+            &WIRE,
+            "ListMetrics",
+            &Value::structure().with("NextToken", "t"),
+            "rid",
+        );
+        assert_eq!(
+            (output.status, content_type(&output)),
+            (200, Some(expected_content_type))
+        );
+        let error = encode_error(
+            protocol,
+            &WIRE,
+            &AwsError::new("InvalidNextToken", 400, "bad"),
+            "rid",
+        );
+        assert_eq!(
+            (error.status, content_type(&error)),
+            (400, Some(expected_content_type))
+        );
+        assert!(error
+            .headers
+            .contains(&(REQUEST_ID_HEADER, "rid".to_string())));
+    }
+
+    #[test]
+    fn the_query_error_header_names_code_and_fault() {
+        assert_eq!(
+            query_error_header(&AwsError::internal("x")),
+            ("x-amzn-query-error", "InternalFailure;Receiver".to_string())
+        );
+    }
 }
