@@ -21,6 +21,13 @@ impl Clock {
         Utc::now() + Duration::milliseconds(self.offset_millis.load(Ordering::Relaxed))
     }
 
+    /// Wall time, without the offset: what a client's clock reads. SigV4's allowed skew is
+    /// measured against this, since advancing emulator time models time passing for AWS, not a
+    /// client whose clock is wrong.
+    pub fn wall_now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+
     /// Moves emulator time forward; everything that depends on time (session expiry, the
     /// allowed signing skew, scheduled effects) sees the new time at the next request.
     pub fn advance(&self, by: std::time::Duration) {

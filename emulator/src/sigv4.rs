@@ -113,6 +113,7 @@ fn header<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
 pub fn authenticate(
     world: &World,
     now: DateTime<Utc>,
+    wall_now: DateTime<Utc>,
     request: &SignedRequest<'_>,
     auth: &SignatureHeader,
 ) -> Result<Caller, AuthFailure> {
@@ -152,8 +153,8 @@ pub fn authenticate(
     if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
         return Err(AuthFailure::SignatureMismatch);
     }
-    if (now - signed_at).num_minutes().abs() >= ALLOWED_SKEW_MINUTES {
-        return Err(AuthFailure::SkewTooLarge { signed: amz_date.to_string(), now });
+    if (wall_now - signed_at).num_minutes().abs() >= ALLOWED_SKEW_MINUTES {
+        return Err(AuthFailure::SkewTooLarge { signed: amz_date.to_string(), now: wall_now });
     }
     if let Some(session) = session {
         if now >= session.expires {
