@@ -1,0 +1,284 @@
+//! Run reports: the `--json` object and the narrative text a person reads.
+//!
+//! Both forms always pass through at least secrets-only redaction; the caller chooses whether ids
+//! are redacted too (snapshots) or kept (a human debugging a sandbox run).
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use wana_emulator::BehaviourProfile;
+
+use crate::{backend::BackendKind, outcome::Step, redact::Redactor, verdict::Verdict};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub trap: String,
+    pub backend: BackendKind,
+    #[serde(with = "profile_name")]
+    pub profile: BehaviourProfile,
+    pub verdict: Verdict,
+    /// What the scenario says this backend and profile should conclude; `None` when the trap has
+    /// no runnable scenario yet and so no expectation.
+    pub expected_verdict: Option<Verdict>,
+    pub matches_expectation: bool,
+    /// Why the run could not conclude anything about AWS (verdicts `error` and `unsupported`).
+    pub error: Option<String>,
+    pub steps: Vec<Step>,
+    /// The scenario's explanations of what happened and why.
+    pub narrative_notes: Vec<String>,
+}
+
+impl RunReport {
+    /// The report for a trap that has no runnable scenario: verdict `unsupported`, no expectation.
+    pub fn not_runnable(trap: &str, backend: BackendKind, profile: BehaviourProfile) -> RunReport {
+        RunReport {
+            trap: trap.to_string(),
+            backend,
+            profile,
+            verdict: Verdict::Unsupported,
+            expected_verdict: None,
+            matches_expectation: false,
+            error: Some(format!("trap {trap} has no runnable scenario yet")),
+            steps: Vec::new(),
+            narrative_notes: Vec::new(),
+        }
+    }
+
+    /// A copy with every text field redacted. Whatever `redactor`'s level, secrets go.
+    pub fn redacted(&self, redactor: &Redactor) -> RunReport {
+        let text = |t: &str| redactor.redact_text(t);
+        RunReport {
+            trap: self.trap.clone(),
+            backend: self.backend,
+            profile: self.profile,
+            verdict: self.verdict,
+            expected_verdict: self.expected_verdict,
+            matches_expectation: self.matches_expectation,
+            error: self.error.as_deref().map(text),
+            steps: self.steps.iter().map(|s| redactor.redact_step(s)).collect(),
+            narrative_notes: self.narrative_notes.iter().map(|n| text(n)).collect(),
+        }
+    }
+
+    /// One line of JSON (the `--json` form).
+    pub fn to_json_line(&self, redactor: &Redactor) -> String {
+        serde_json::to_string(&self.redacted(redactor)).expect("reports serialize")
+    }
+
+    /// The narrative form: a header, one line per step with the exact AWS text, the notes, and
+    /// the verdict against the expectation.
+    pub fn render_text(&self, redactor: &Redactor) -> String {
+        let report = self.redacted(redactor);
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{} on {} (profile {})",
+            report.trap, report.backend, report.profile
+        );
+        for step in &report.steps {
+            let _ = writeln!(out, "{}", render_step(step));
+            if let Some(note) = &step.note {
+                let _ = writeln!(out, "    note: {note}");
+            }
+        }
+        for note in &report.narrative_notes {
+            let _ = writeln!(out, "  - {note}");
+        }
+        if let Some(error) = &report.error {
+            let _ = writeln!(out, "{error}");
+        }
+        let expectation = match report.expected_verdict {
+            Some(expected) if report.matches_expectation => {
+                format!("as expected ({expected})")
+            }
+            Some(expected) => format!("DOES NOT MATCH the expected {expected}"),
+            None => "no expectation (no runnable scenario)".to_string(),
+        };
+        let _ = writeln!(out, "verdict: {}, {expectation}", report.verdict);
+        out
+    }
+}
+
+/// `[phase] principal → call: ok {detail}` or `[phase] principal → call: Code: message`.
+fn render_step(step: &Step) -> String {
+    let outcome = if step.ok {
+        match &step.detail {
+            Value::Null => "ok".to_string(),
+            detail => format!("ok {detail}"),
+        }
+    } else {
+        format!(
+            "{}: {}",
+            step.error_code.as_deref().unwrap_or("Error"),
+            step.error_message.as_deref().unwrap_or("")
+        )
+    };
+    format!(
+        "[{}] {} → {}: {outcome}",
+        step.phase, step.principal, step.call
+    )
+}
+
+mod profile_name {
+    use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
+    use wana_emulator::BehaviourProfile;
+
+    pub fn serialize<S: Serializer>(profile: &BehaviourProfile, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(profile.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BehaviourProfile, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(D::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::outcome::{Phase, StepError};
+
+    /// A report as a cmk-start-external-role run could produce it, with real-looking values.
+    fn fixed_report() -> RunReport {
+        let denied = StepError::new(
+            "AccessDeniedException",
+            "User: arn:aws:sts::111111111111:assumed-role/ThirdPartyRole/wana is not authorized \
+             to perform: kms:CreateGrant on resource: \
+             arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        );
+        RunReport {
+            trap: "cmk-start-external-role".into(),
+            backend: BackendKind::Emulator,
+            profile: BehaviourProfile::Current,
+            verdict: Verdict::ReproducedAndFixed,
+            expected_verdict: Some(Verdict::ReproducedAndFixed),
+            matches_expectation: true,
+            error: None,
+            steps: vec![
+                Step::succeeded(Phase::Provision, "admin@b", "sts:AssumeRole").with_detail(json!({
+                    "AssumedRoleUser": "arn:aws:sts::111111111111:assumed-role/ThirdPartyRole/wana",
+                    "Credentials": {
+                        "AccessKeyId": "ASIAWANAAAAAAAAAAAAB",
+                        "SecretAccessKey": "wanaSecretAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB",
+                        "SessionToken": "IQoJwanaSessionTokenAAAAAAAAAAAAAAAAAAAAAAAB"
+                    }
+                })),
+                Step::succeeded(Phase::Trigger, "ThirdPartyRole@a", "ec2:StartInstances")
+                    .with_detail(
+                        json!({ "InstanceId": "i-00000000000000001", "State": "pending" }),
+                    ),
+                Step::failed(
+                    Phase::Observe,
+                    "ec2.amazonaws.com",
+                    "kms:CreateGrant",
+                    &denied,
+                )
+                .with_note("EC2 asks KMS with the caller's forward access session"),
+                Step::succeeded(Phase::Observe, "ThirdPartyRole@a", "ec2:DescribeInstances")
+                    .with_detail(json!({
+                        "State": "stopped",
+                        "StateReason": "Client.InternalError: Client error on launch"
+                    })),
+            ],
+            narrative_notes: vec!["The role may start the instance but not use its key.".into()],
+        }
+    }
+
+    #[test]
+    fn json_report_has_the_documented_shape() {
+        let line = fixed_report().to_json_line(&Redactor::full());
+        assert!(!line.contains('\n'), "one JSON object per line");
+        let value: Value = serde_json::from_str(&line).unwrap();
+        insta::assert_json_snapshot!("cmk_report_full_redaction", value);
+    }
+
+    #[test]
+    fn json_report_round_trips() {
+        let report = fixed_report().redacted(&Redactor::secrets_only());
+        let back: RunReport =
+            serde_json::from_str(&report.to_json_line(&Redactor::secrets_only())).unwrap();
+        assert_eq!(back, report);
+    }
+
+    #[test]
+    fn secrets_never_appear_even_when_ids_are_kept() {
+        let line = fixed_report().to_json_line(&Redactor::secrets_only());
+        assert!(!line.contains("wanaSecretAAAA"), "{line}");
+        assert!(!line.contains("IQoJwanaSessionToken"), "{line}");
+        let text = fixed_report().render_text(&Redactor::secrets_only());
+        assert!(
+            !text.contains("wanaSecretAAAA") && !text.contains("IQoJwana"),
+            "{text}"
+        );
+        // ids stay readable at this level
+        assert!(line.contains("i-00000000000000001"));
+        assert!(line.contains("111111111111"));
+    }
+
+    #[test]
+    fn text_report_shows_each_step_with_the_exact_aws_message() {
+        let text = fixed_report().render_text(&Redactor::secrets_only());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "cmk-start-external-role on emulator (profile current)"
+        );
+        assert_eq!(
+            lines[2],
+            r#"[trigger] ThirdPartyRole@a → ec2:StartInstances: ok {"InstanceId":"i-00000000000000001","State":"pending"}"#
+        );
+        assert_eq!(
+            lines[3],
+            "[observe] ec2.amazonaws.com → kms:CreateGrant: AccessDeniedException: User: \
+             arn:aws:sts::111111111111:assumed-role/ThirdPartyRole/wana is not authorized to \
+             perform: kms:CreateGrant on resource: \
+             arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        );
+        assert_eq!(
+            lines[4],
+            "    note: EC2 asks KMS with the caller's forward access session"
+        );
+        assert_eq!(
+            lines[6],
+            "  - The role may start the instance but not use its key."
+        );
+        assert_eq!(
+            *lines.last().unwrap(),
+            "verdict: reproduced-and-fixed, as expected (reproduced-and-fixed)"
+        );
+    }
+
+    #[test]
+    fn text_report_flags_a_verdict_that_differs_from_the_expectation() {
+        let mut report = fixed_report();
+        report.verdict = Verdict::NotReproduced;
+        report.matches_expectation = false;
+        let text = report.render_text(&Redactor::secrets_only());
+        assert!(
+            text.ends_with(
+                "verdict: not-reproduced, DOES NOT MATCH the expected reproduced-and-fixed\n"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn not_runnable_report_is_unsupported_and_says_why() {
+        let report = RunReport::not_runnable(
+            "alarm-recover",
+            BackendKind::Emulator,
+            BehaviourProfile::Legacy2016,
+        );
+        let value: Value = serde_json::from_str(&report.to_json_line(&Redactor::full())).unwrap();
+        assert_eq!(value["verdict"], json!("unsupported"));
+        assert_eq!(value["profile"], json!("legacy-2016"));
+        assert_eq!(value["expected_verdict"], Value::Null);
+        assert_eq!(value["matches_expectation"], json!(false));
+        assert!(report
+            .render_text(&Redactor::full())
+            .contains("no runnable scenario yet"));
+    }
+}

@@ -1,0 +1,351 @@
+//! The scenario model and its runner.
+//!
+//! A scenario runs provision → trigger → observe → fix → verify inside [`Scenario::run`] and
+//! concludes with a [`Verdict`]; [`Scenario::teardown`] runs afterwards whatever happened (an
+//! error, an `unsupported` backend call, even a panic), because on real AWS a skipped teardown
+//! costs money.
+
+use std::{
+    future::Future,
+    panic::AssertUnwindSafe,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use wana_emulator::BehaviourProfile;
+
+use crate::{
+    assume,
+    backend::{Backend, BackendKind},
+    outcome::{Phase, Recorder, StepError},
+    principal::Principal,
+    report::RunReport,
+    verdict::Verdict,
+    HarnessError,
+};
+
+/// A boxed future borrowed from the scenario and its context: what keeps [`Scenario`] usable as
+/// `&dyn Scenario` (async fns in traits are not object-safe).
+pub type ScenarioFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, HarnessError>> + Send + 'a>>;
+
+pub trait Scenario: Send + Sync {
+    /// The trap id (`alarm-recover`).
+    fn id(&self) -> &'static str;
+
+    /// What a correct run concludes on this backend and profile, e.g. `reproduced-and-fixed` on
+    /// the emulator, `not-reproduced` where AWS no longer behaves so.
+    fn expected_verdict(&self, backend: BackendKind, profile: BehaviourProfile) -> Verdict;
+
+    /// The behaviour profiles the scenario runs under on the emulator by default.
+    fn profiles(&self) -> &'static [BehaviourProfile] {
+        &[BehaviourProfile::Current]
+    }
+
+    /// Provision, trigger, observe, fix and verify; returns the verdict.
+    fn run<'a>(&'a self, ctx: &'a mut RunContext) -> ScenarioFuture<'a, Verdict>;
+
+    /// Deletes what `run` created. Runs after every `run`, also a failed one, so it must cope
+    /// with resources that were never created. The emulator backend is discarded after the run,
+    /// so the default does nothing; scenarios that run on real accounts override it.
+    fn teardown<'a>(&'a self, ctx: &'a mut RunContext) -> ScenarioFuture<'a, ()> {
+        let _ = ctx;
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// Everything a running scenario works with.
+pub struct RunContext {
+    pub backend: Backend,
+    pub recorder: Recorder,
+    /// Names this run; on real AWS every resource is tagged with it so a sweep can find leftovers.
+    pub run_id: String,
+}
+
+impl RunContext {
+    pub fn new(backend: Backend, run_id: impl Into<String>) -> RunContext {
+        let mut recorder = Recorder::new();
+        for account in backend.accounts() {
+            recorder.register_secret(&account.secret_access_key);
+        }
+        RunContext {
+            backend,
+            recorder,
+            run_id: run_id.into(),
+        }
+    }
+
+    /// The administrator of a backend account (`"a"`), labelled `admin@a`.
+    pub fn admin(&mut self, account: &str) -> Result<Principal, HarnessError> {
+        let principal = Principal::account_admin(&self.backend, account)?;
+        self.track(&principal);
+        Ok(principal)
+    }
+
+    /// A principal from explicit keys, whose secrets are kept out of the report.
+    pub fn principal_from_keys(
+        &mut self,
+        label: &str,
+        account: &str,
+        access_key_id: &str,
+        secret_access_key: &str,
+        session_token: Option<&str>,
+    ) -> Result<Principal, HarnessError> {
+        let principal = Principal::from_keys(
+            &self.backend,
+            label,
+            account,
+            access_key_id,
+            secret_access_key,
+            session_token,
+        )?;
+        self.track(&principal);
+        Ok(principal)
+    }
+
+    /// `sts:AssumeRole` as `from`, recorded as a step of the current phase; the session's
+    /// secrets are registered with the recorder before anything else can see them.
+    pub async fn assume_role(
+        &mut self,
+        from: &Principal,
+        role_arn: &str,
+        session_name: &str,
+        external_id: Option<&str>,
+        label: &str,
+    ) -> Result<Principal, StepError> {
+        let result = assume::assume_role(from, role_arn, session_name, external_id, label).await;
+        if let Ok(session) = &result {
+            self.track(session);
+        }
+        self.recorder.record(
+            &from.label,
+            "sts:AssumeRole",
+            &result,
+            |session| serde_json::json!({ "AssumedRoleUser": session.arn }),
+        );
+        result
+    }
+
+    fn track(&mut self, principal: &Principal) {
+        let mut secrets = principal.secrets();
+        if let Some(secret_key) = secrets.next() {
+            self.recorder.register_secret(secret_key);
+        }
+        for token in secrets {
+            self.recorder.register_session_token(token);
+        }
+    }
+}
+
+/// Runs `scenario` once on a fresh backend and always returns a report: failures to start, errors
+/// and panics become the verdicts `unsupported` or `error`, with the reason in `error`.
+pub async fn run_scenario(
+    scenario: &dyn Scenario,
+    backend_kind: BackendKind,
+    profile: BehaviourProfile,
+) -> RunReport {
+    let expected = scenario.expected_verdict(backend_kind, profile);
+    let mut report = RunReport {
+        trap: scenario.id().to_string(),
+        backend: backend_kind,
+        profile,
+        verdict: Verdict::Error,
+        expected_verdict: Some(expected),
+        matches_expectation: false,
+        error: None,
+        steps: Vec::new(),
+        narrative_notes: Vec::new(),
+    };
+
+    let started = CatchUnwind(AssertUnwindSafe(Box::pin(Backend::start(
+        backend_kind,
+        profile,
+    ))))
+    .await;
+    let backend = match started {
+        Ok(Ok(backend)) => backend,
+        Ok(Err(err)) => {
+            report.verdict = verdict_for_error(&err);
+            report.error = Some(err.to_string());
+            report.matches_expectation = report.verdict == expected;
+            return report;
+        }
+        Err(panic) => {
+            report.error = Some(format!(
+                "starting the {backend_kind} backend panicked: {panic}"
+            ));
+            report.matches_expectation = report.verdict == expected;
+            return report;
+        }
+    };
+    let mut ctx = RunContext::new(backend, run_id(scenario.id(), backend_kind));
+
+    let run_result = CatchUnwind(AssertUnwindSafe(scenario.run(&mut ctx))).await;
+    let (mut verdict, mut error) = match run_result {
+        Ok(Ok(verdict)) => (verdict, None),
+        Ok(Err(err)) => (verdict_for_error(&err), Some(err.to_string())),
+        Err(panic) => (
+            Verdict::Error,
+            Some(format!("the scenario panicked: {panic}")),
+        ),
+    };
+
+    ctx.recorder.set_phase(Phase::Teardown);
+    let teardown_result = CatchUnwind(AssertUnwindSafe(scenario.teardown(&mut ctx))).await;
+    let teardown_failure = match teardown_result {
+        Ok(Ok(())) => None,
+        Ok(Err(err)) => Some(err.to_string()),
+        Err(panic) => Some(format!("teardown panicked: {panic}")),
+    };
+    if let Some(failure) = teardown_failure {
+        // Resources may be left behind: the run cannot be called a success whatever it found.
+        error = Some(match error {
+            Some(run_error) => format!("{run_error}; teardown failed too: {failure}"),
+            None => format!("the scenario concluded {verdict}, but teardown failed: {failure}"),
+        });
+        verdict = Verdict::Error;
+    }
+
+    let RunContext {
+        backend, recorder, ..
+    } = ctx;
+    backend.stop();
+    let (steps, notes) = recorder.into_parts();
+    report.verdict = verdict;
+    report.matches_expectation = verdict == expected;
+    report.error = error;
+    report.steps = steps;
+    report.narrative_notes = notes;
+    report
+}
+
+fn verdict_for_error(err: &HarnessError) -> Verdict {
+    match err {
+        HarnessError::Unsupported(_) => Verdict::Unsupported,
+        _ => Verdict::Error,
+    }
+}
+
+/// On the emulator every run has a world of its own, so a fixed id keeps snapshots identical; on
+/// shared accounts the id must be unique to tell this run's resources from any other's.
+fn run_id(trap: &str, backend: BackendKind) -> String {
+    match backend {
+        BackendKind::Emulator => format!("wana-{trap}"),
+        BackendKind::Localstack | BackendKind::Sandbox => {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default();
+            format!(
+                "wana-{trap}-{:08x}",
+                (nanos as u64 ^ u64::from(std::process::id())) as u32
+            )
+        }
+    }
+}
+
+/// Polls a future and turns a panic inside it into an error carrying the panic message, so
+/// that teardown still runs (the futures crate's `catch_unwind` without the dependency).
+struct CatchUnwind<F>(F);
+
+impl<F: Future + Unpin> Future for CatchUnwind<AssertUnwindSafe<F>> {
+    type Output = Result<F::Output, String>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = &mut self.0;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(&mut inner.0).poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+            Err(payload) => Poll::Ready(Err(panic_message(payload.as_ref()))),
+        }
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_string()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "a non-text panic payload".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+
+    /// A scenario whose run fails in a chosen way, recording whether teardown ran.
+    struct Failing {
+        how: &'static str,
+        torn_down: AtomicBool,
+    }
+
+    impl Scenario for Failing {
+        fn id(&self) -> &'static str {
+            "failing"
+        }
+
+        fn expected_verdict(&self, _: BackendKind, _: BehaviourProfile) -> Verdict {
+            Verdict::ReproducedAndFixed
+        }
+
+        fn run<'a>(&'a self, ctx: &'a mut RunContext) -> ScenarioFuture<'a, Verdict> {
+            Box::pin(async move {
+                ctx.recorder.note("started");
+                match self.how {
+                    "panic" => panic!("boom"),
+                    "error" => Err(HarnessError::Scenario("the instance never stopped".into())),
+                    _ => Ok(Verdict::NotReproduced),
+                }
+            })
+        }
+
+        fn teardown<'a>(&'a self, _: &'a mut RunContext) -> ScenarioFuture<'a, ()> {
+            self.torn_down.store(true, Ordering::SeqCst);
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    #[tokio::test]
+    async fn unbuilt_backends_give_unsupported_without_running_anything() {
+        let scenario = Failing {
+            how: "error",
+            torn_down: AtomicBool::new(false),
+        };
+        let report = run_scenario(&scenario, BackendKind::Sandbox, BehaviourProfile::Current).await;
+        assert_eq!(report.verdict, Verdict::Unsupported);
+        assert!(!report.matches_expectation);
+        assert!(report
+            .error
+            .unwrap()
+            .contains("sandbox backend is not built yet"));
+        assert!(
+            !scenario.torn_down.load(Ordering::SeqCst),
+            "nothing was provisioned"
+        );
+    }
+
+    #[test]
+    fn catch_unwind_turns_a_panic_into_its_message() {
+        let result = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(CatchUnwind(AssertUnwindSafe(Box::pin(async {
+                if true {
+                    panic!("boom at step 3");
+                }
+            }))));
+        assert_eq!(result.unwrap_err(), "boom at step 3");
+    }
+
+    #[test]
+    fn emulator_run_ids_are_stable_and_others_unique_per_run() {
+        assert_eq!(
+            run_id("alarm-recover", BackendKind::Emulator),
+            "wana-alarm-recover"
+        );
+        assert!(run_id("alarm-recover", BackendKind::Sandbox).starts_with("wana-alarm-recover-"));
+    }
+}

@@ -1,0 +1,97 @@
+//! `cargo xtask …`: wana's command line.
+//!
+//! Exit codes: 0 success; 1 a failure (a run whose verdict differs from its expectation, a
+//! failed test run, an error); 2 a usage error (unknown trap, account, option); 3 the trap has no
+//! runnable scenario yet.
+
+mod catalog;
+mod emulator;
+mod repro;
+mod test_command;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "wana (罠): AWS permission traps as runnable scenarios",
+    after_help = "Exit codes: 0 ok, 1 failure or unexpected verdict, 2 usage error, \
+                  3 trap not runnable yet."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the traps, one line each, and whether they can be run yet.
+    List,
+    /// Print a trap's narrative: what you see, why, the fix, the facts.
+    Show(catalog::ShowArgs),
+    /// Reproduce a trap: provision, trigger, observe, fix, verify, tear down.
+    Repro(repro::ReproArgs),
+    /// Serve the emulator for the AWS CLI or an SDK, or print the environment to reach it.
+    Emulator(emulator::EmulatorArgs),
+    /// The project's test command: installs the AWS CLI into .venv, then runs every test.
+    Test(test_command::TestArgs),
+}
+
+/// An error that is the user's to fix (exit code 2), as opposed to a failure (exit code 1).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_NOT_RUNNABLE: u8 = 3;
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::List => catalog::list(),
+        Command::Show(args) => catalog::show(&args),
+        Command::Repro(args) => repro::run(&args),
+        Command::Emulator(args) => emulator::run(&args),
+        Command::Test(args) => test_command::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            if err.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+/// Logs go to stderr so that stdout stays clean for `--json` and `--print-env`; `RUST_LOG`
+/// overrides the default level, `warn`.
+fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// A multi-threaded runtime for the commands that talk to a backend.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}

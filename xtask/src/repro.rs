@@ -1,0 +1,151 @@
+//! `repro <trap>`: run a trap's scenario and report each run.
+
+use std::{process::ExitCode, str::FromStr};
+
+use clap::Args;
+use wana_harness::{run_scenario, BackendKind, BehaviourProfile, Redactor, RunReport};
+
+use crate::{catalog::find_trap, EXIT_NOT_RUNNABLE};
+
+#[derive(Debug, Args)]
+pub struct ReproArgs {
+    /// The trap id, as `cargo xtask list` shows it.
+    pub trap: String,
+    /// Where to run: the embedded emulator, LocalStack, or a real sandbox account.
+    #[arg(long, default_value = "emulator", value_parser = BackendKind::from_str)]
+    pub backend: BackendKind,
+    /// AWS behaviour to emulate: current, legacy-2016, or all. Default: the profiles the
+    /// scenario declares (emulator) or current (other backends).
+    #[arg(long, value_parser = ProfileSelection::from_str)]
+    pub profile: Option<ProfileSelection>,
+    /// Print one JSON object per run instead of the narrative report.
+    #[arg(long)]
+    pub json: bool,
+    /// Also redact account ids, key ids, resource ids and timestamps (secrets are always
+    /// redacted).
+    #[arg(long)]
+    pub redact: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileSelection {
+    One(BehaviourProfile),
+    All,
+}
+
+impl FromStr for ProfileSelection {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "all" {
+            return Ok(ProfileSelection::All);
+        }
+        s.parse()
+            .map(ProfileSelection::One)
+            .map_err(|_| format!("unknown profile {s:?} (expected current, legacy-2016 or all)"))
+    }
+}
+
+pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
+    let trap = find_trap(&args.trap)?;
+    let redactor = if args.redact {
+        Redactor::full()
+    } else {
+        Redactor::secrets_only()
+    };
+
+    let Some(scenario) = trap.scenario else {
+        let profiles = selected_profiles(args.profile, args.backend, &[BehaviourProfile::Current]);
+        for profile in profiles {
+            let report = RunReport::not_runnable(trap.id, args.backend, profile);
+            if args.json {
+                println!("{}", report.to_json_line(&redactor));
+            }
+        }
+        if !args.json {
+            println!(
+                "{} is not runnable yet: its scenario has not been written, so the verdict is \
+                 unsupported.\nRead what the trap is about with `cargo xtask show {}`.",
+                trap.id, trap.id
+            );
+        }
+        eprintln!("{}: not runnable yet (verdict unsupported)", trap.id);
+        return Ok(ExitCode::from(EXIT_NOT_RUNNABLE));
+    };
+
+    let profiles = selected_profiles(args.profile, args.backend, scenario.profiles());
+    let runtime = crate::runtime()?;
+    let mut all_match = true;
+    for (index, profile) in profiles.into_iter().enumerate() {
+        let report = runtime.block_on(run_scenario(scenario, args.backend, profile));
+        all_match &= report.matches_expectation;
+        if args.json {
+            println!("{}", report.to_json_line(&redactor));
+        } else {
+            if index > 0 {
+                println!();
+            }
+            print!("{}", report.render_text(&redactor));
+        }
+    }
+    Ok(if all_match {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// The profiles to run: as asked, else what the scenario declares on the emulator. Other
+/// backends are real AWS (or its imitation) as it is today, hence `current`.
+fn selected_profiles(
+    selection: Option<ProfileSelection>,
+    backend: BackendKind,
+    declared: &[BehaviourProfile],
+) -> Vec<BehaviourProfile> {
+    match selection {
+        Some(ProfileSelection::One(profile)) => vec![profile],
+        Some(ProfileSelection::All) => BehaviourProfile::ALL.to_vec(),
+        None if backend == BackendKind::Emulator && !declared.is_empty() => declared.to_vec(),
+        None => vec![BehaviourProfile::Current],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_selection_parses_all_and_each_profile() {
+        assert_eq!("all".parse(), Ok(ProfileSelection::All));
+        assert_eq!(
+            "legacy-2016".parse(),
+            Ok(ProfileSelection::One(BehaviourProfile::Legacy2016))
+        );
+        assert!("2016"
+            .parse::<ProfileSelection>()
+            .unwrap_err()
+            .contains("current, legacy-2016 or all"));
+    }
+
+    #[test]
+    fn default_profiles_are_the_declared_ones_on_the_emulator_only() {
+        let both = &BehaviourProfile::ALL[..];
+        assert_eq!(selected_profiles(None, BackendKind::Emulator, both), both);
+        assert_eq!(
+            selected_profiles(None, BackendKind::Sandbox, both),
+            [BehaviourProfile::Current]
+        );
+        assert_eq!(
+            selected_profiles(
+                Some(ProfileSelection::One(BehaviourProfile::Legacy2016)),
+                BackendKind::Emulator,
+                &[BehaviourProfile::Current]
+            ),
+            [BehaviourProfile::Legacy2016]
+        );
+        assert_eq!(
+            selected_profiles(Some(ProfileSelection::All), BackendKind::Localstack, &[]),
+            both
+        );
+    }
+}
