@@ -22,7 +22,8 @@ pub struct AuthzRequest<'a> {
     pub resource_account: Option<&'a str>,
     /// KMS key policies and role trust policies must allow (or delegate) themselves.
     pub resource_policy_is_authoritative: bool,
-    /// Service-specific condition keys (`sts:ExternalId`, `kms:ViaService`, ...).
+    /// Service-specific condition keys (`sts:ExternalId`, `kms:ViaService`, ...); a key given
+    /// several times has several values.
     pub context: Vec<(&'static str, String)>,
 }
 
@@ -103,8 +104,15 @@ impl World {
                 issued.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             );
         }
-        for (key, value) in &request.context {
-            context = context.with_key(key, value.clone());
+        // A key named more than once is multi-valued (`kms:GrantOperations`), for the
+        // `ForAnyValue:` / `ForAllValues:` operators.
+        let mut keys: Vec<&str> = request.context.iter().map(|(key, _)| *key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            let values: Vec<String> =
+                request.context.iter().filter(|(k, _)| *k == key).map(|(_, v)| v.clone()).collect();
+            context = context.with_multi(key, values);
         }
         let identity_policies = self.identity_policies(principal);
         let decision = evaluate(

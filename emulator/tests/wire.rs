@@ -1,0 +1,235 @@
+//! The emulator on the wire, with hand-built requests: every malformed or unauthenticated
+//! request gets the AWS error envelope of its protocol, never a panic or a dropped connection.
+
+use std::time::SystemTime;
+
+use aws_credential_types::Credentials;
+use aws_sigv4::{
+    http_request::{sign, SignableBody, SignableRequest, SigningSettings},
+    sign::v4,
+};
+use rstest::rstest;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use wana_emulator::{Emulator, EmulatorConfig, DEFAULT_ACCOUNTS};
+
+struct Reply {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+struct Req<'a> {
+    path: &'a str,
+    headers: Vec<(&'a str, String)>,
+    body: Vec<u8>,
+}
+
+/// Signs like an SDK would, with the given key and secret, for `service` in us-east-1.
+fn signed(mut req: Req<'_>, host: &str, service: &str, key: &str, secret: &str, at: SystemTime) -> Req<'static> {
+    req.headers.push(("host", host.to_string()));
+    let identity = Credentials::new(key, secret, None, None, "test").into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name(service)
+        .time(at)
+        .settings(SigningSettings::default())
+        .build()
+        .unwrap();
+    let signable = SignableRequest::new(
+        "POST",
+        req.path,
+        req.headers.iter().map(|(k, v)| (*k, v.as_str())),
+        SignableBody::Bytes(&req.body),
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params.into()).unwrap().into_parts();
+    let mut headers: Vec<(&'static str, String)> =
+        req.headers.into_iter().map(|(k, v)| (leak(k), v)).collect();
+    for (name, value) in instructions.headers() {
+        headers.push((leak(name), value.to_string()));
+    }
+    Req { path: leak(req.path), headers, body: req.body }
+}
+
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_string().into_boxed_str())
+}
+
+async fn send(emulator: &Emulator, req: Req<'_>) -> Reply {
+    let mut stream = tokio::net::TcpStream::connect(emulator.addr()).await.unwrap();
+    let mut head = format!("POST {} HTTP/1.1\r\n", req.path);
+    let mut has_host = false;
+    for (name, value) in &req.headers {
+        has_host |= name.eq_ignore_ascii_case("host");
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !has_host {
+        head.push_str(&format!("host: {}\r\n", emulator.addr()));
+    }
+    head.push_str(&format!("content-length: {}\r\nconnection: close\r\n\r\n", req.body.len()));
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&req.body).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (headers, body) = text.split_once("\r\n\r\n").expect("an HTTP response");
+    let status = headers.split_whitespace().nth(1).unwrap().parse().unwrap();
+    Reply { status, headers: headers.to_ascii_lowercase(), body: body.to_string() }
+}
+
+async fn emulator() -> Emulator {
+    Emulator::start(EmulatorConfig::default()).await.unwrap()
+}
+
+fn form(body: &str) -> Req<'static> {
+    Req {
+        path: "/",
+        headers: vec![("content-type", "application/x-www-form-urlencoded; charset=utf-8".to_string())],
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+fn json(target: &str, body: &str) -> Req<'static> {
+    Req {
+        path: "/",
+        headers: vec![
+            ("content-type", "application/x-amz-json-1.1".to_string()),
+            ("x-amz-target", target.to_string()),
+        ],
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+fn admin_a() -> (&'static str, &'static str) {
+    (DEFAULT_ACCOUNTS[0].access_key_id, DEFAULT_ACCOUNTS[0].secret_access_key)
+}
+
+#[rstest]
+#[case::iam_unknown_action("iam", "Action=DescribeUnicorns&Version=2010-05-08", 400, "<Code>InvalidAction</Code>")]
+#[case::sts_unknown_action("sts", "Action=GetUnicorn&Version=2011-06-15", 400, "<Code>InvalidAction</Code>")]
+#[case::ec2_not_emulated_action("ec2", "Action=DescribeUnicorns&Version=2016-11-15", 400, "<Response><Errors><Error><Code>InvalidAction</Code>")]
+#[case::missing_required_member("iam", "Action=CreateUser&Version=2010-05-08", 400, "<Code>ValidationError</Code>")]
+#[case::malformed_percent_encoding("iam", "Action=CreateUser&UserName=%ZZ%&Version=2010-05-08", 400, "<Code>")]
+#[case::binary_garbage("iam", "\u{0}\u{1}\u{2}Action", 400, "<Code>")]
+#[tokio::test]
+async fn bad_query_requests_get_query_errors(
+    #[case] service: &str,
+    #[case] body: &str,
+    #[case] status: u16,
+    #[case] fragment: &str,
+) {
+    let emulator = emulator().await;
+    let (key, secret) = admin_a();
+    let host = emulator.addr().to_string();
+    let reply = send(&emulator, signed(form(body), &host, service, key, secret, SystemTime::now())).await;
+    assert_eq!(reply.status, status, "{}", reply.body);
+    assert!(reply.body.contains(fragment), "{}", reply.body);
+}
+
+#[tokio::test]
+async fn malformed_json_gets_a_serialization_error_in_json() {
+    let emulator = emulator().await;
+    let (key, secret) = admin_a();
+    let host = emulator.addr().to_string();
+    let reply = send(
+        &emulator,
+        signed(json("TrentService.ListKeys", "{\"Limit\":"), &host, "kms", key, secret, SystemTime::now()),
+    )
+    .await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(reply.body.contains("\"__type\""), "{}", reply.body);
+    assert!(reply.body.contains("SerializationException"), "{}", reply.body);
+}
+
+/// The authentication failures of each protocol family, per the dossier's table.
+#[rstest]
+#[case::query_unknown_key("sts", false, "AKIAWANAUNKNOWN00000", 403, "<Code>InvalidClientTokenId</Code>")]
+#[case::query_wrong_secret("sts", false, "", 403, "<Code>SignatureDoesNotMatch</Code>")]
+#[case::ec2_unknown_key("ec2", false, "AKIAWANAUNKNOWN00000", 401, "<Code>AuthFailure</Code><Message>AWS was not able to validate the provided access credentials</Message>")]
+#[case::ec2_wrong_secret("ec2", false, "", 403, "<Code>SignatureDoesNotMatch</Code>")]
+#[case::json_unknown_key("kms", true, "AKIAWANAUNKNOWN00000", 400, "UnrecognizedClientException")]
+#[case::json_wrong_secret("kms", true, "", 400, "InvalidSignatureException")]
+#[tokio::test]
+async fn authentication_failures_use_each_protocols_code(
+    #[case] service: &str,
+    #[case] is_json: bool,
+    #[case] key_override: &str,
+    #[case] status: u16,
+    #[case] fragment: &str,
+) {
+    let emulator = emulator().await;
+    let (key, secret) = admin_a();
+    let (key, secret) = if key_override.is_empty() { (key, "wrong-secret") } else { (key_override, secret) };
+    let request = match (is_json, service) {
+        (true, _) => json("TrentService.ListKeys", "{}"),
+        (false, "ec2") => form("Action=DescribeInstances&Version=2016-11-15"),
+        (false, _) => form("Action=GetCallerIdentity&Version=2011-06-15"),
+    };
+    let host = emulator.addr().to_string();
+    let reply = send(&emulator, signed(request, &host, service, key, secret, SystemTime::now())).await;
+    assert_eq!(reply.status, status, "{}", reply.body);
+    assert!(reply.body.contains(fragment), "{}", reply.body);
+}
+
+#[tokio::test]
+async fn a_request_signed_far_in_the_past_is_refused_for_clock_skew() {
+    let emulator = emulator().await;
+    let (key, secret) = admin_a();
+    let host = emulator.addr().to_string();
+    let an_hour_ago = SystemTime::now() - std::time::Duration::from_secs(3600);
+    let reply = send(
+        &emulator,
+        signed(form("Action=GetCallerIdentity&Version=2011-06-15"), &host, "sts", key, secret, an_hour_ago),
+    )
+    .await;
+    assert_eq!(reply.status, 403);
+    assert!(reply.body.contains("<Code>SignatureDoesNotMatch</Code>"), "{}", reply.body);
+    assert!(reply.body.contains("Signature expired: "), "{}", reply.body);
+    assert!(reply.body.contains(" - 15 min.)"), "{}", reply.body);
+
+    let ec2 = send(
+        &emulator,
+        signed(form("Action=DescribeInstances&Version=2016-11-15"), &host, "ec2", key, secret, an_hour_ago),
+    )
+    .await;
+    assert_eq!(ec2.status, 400);
+    assert!(ec2.body.contains("<Code>RequestExpired</Code>"), "{}", ec2.body);
+}
+
+#[tokio::test]
+async fn unsigned_and_half_signed_requests_are_refused() {
+    let emulator = emulator().await;
+    let unsigned = send(&emulator, form("Action=GetCallerIdentity&Version=2011-06-15")).await;
+    assert_eq!(unsigned.status, 403);
+    assert!(unsigned.body.contains("<Code>MissingAuthenticationToken</Code>"), "{}", unsigned.body);
+
+    let mut half = form("Action=GetCallerIdentity&Version=2011-06-15");
+    half.headers.push(("authorization", "AWS4-HMAC-SHA256 Credential=AKIAWANAADMINA000001/20240101/us-east-1/sts/aws4_request".to_string()));
+    let reply = send(&emulator, half).await;
+    assert_eq!(reply.status, 400);
+    assert!(reply.body.contains("<Code>IncompleteSignature</Code>"), "{}", reply.body);
+}
+
+#[tokio::test]
+async fn every_reply_carries_a_request_id_and_the_connection_survives_errors() {
+    let emulator = emulator().await;
+    let (key, secret) = admin_a();
+    let host = emulator.addr().to_string();
+    for _ in 0..3 {
+        let reply = send(
+            &emulator,
+            signed(form("Action=Nope&Version=2010-05-08"), &host, "iam", key, secret, SystemTime::now()),
+        )
+        .await;
+        assert_eq!(reply.status, 400);
+        assert!(reply.headers.contains("x-amzn-requestid"), "{}", reply.headers);
+    }
+    let ok = send(
+        &emulator,
+        signed(form("Action=GetCallerIdentity&Version=2011-06-15"), &host, "sts", key, secret, SystemTime::now()),
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert!(ok.body.contains("<Arn>arn:aws:iam::111111111111:user/admin</Arn>"), "{}", ok.body);
+}
