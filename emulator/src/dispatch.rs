@@ -74,6 +74,7 @@ pub(crate) fn dispatch(shared: &Shared, request: &HttpRequest<'_>) -> EncodedRes
     let wire = service.wire();
     let now = shared.clock.now();
     let mut world = shared.world.lock().unwrap_or_else(|e| e.into_inner());
+    world.run_due(now);
     let request_id = world.ids.request_id();
     let fail = |error: AwsError| {
         tracing::info!(service = wire.signing_name, code = %error.code, status = error.status, "request failed");
@@ -93,7 +94,7 @@ pub(crate) fn dispatch(shared: &Shared, request: &HttpRequest<'_>) -> EncodedRes
         body: request.body,
         source_ip: request.peer.ip(),
     };
-    let caller = match sigv4::authenticate(&world, now, &signed, &auth) {
+    let caller = match sigv4::authenticate(&world, now, shared.clock.wall_now(), &signed, &auth) {
         Ok(caller) => caller,
         Err(failure) => return fail(failure.to_aws_error(protocol)),
     };

@@ -1,7 +1,11 @@
 //! One file per AWS service: each translates decoded requests into changes of the world
 //! (`crate::state`) and answers with a protocol-neutral [`Value`].
 
+pub mod cloudformation;
+pub mod cloudwatch;
+pub mod ec2;
 pub mod iam;
+pub mod kms;
 pub mod sts;
 
 use chrono::{DateTime, Utc};
@@ -47,8 +51,11 @@ const CLOUDFORMATION: ServiceWire =
     query_wire("cloudformation", "2010-05-15", "http://cloudformation.amazonaws.com/doc/2010-05-15/");
 const AUTOSCALING: ServiceWire =
     query_wire("autoscaling", "2011-01-01", "http://autoscaling.amazonaws.com/doc/2011-01-01/");
+// The Rust SDK speaks rpcv2Cbor to CloudWatch and current botocore speaks awsJson 1.0 (same
+// target prefix, served by the JSON codec); older CLIs use the query protocol.
 const CLOUDWATCH: ServiceWire = ServiceWire {
     cbor_service_name: Some("GraniteServiceVersion20100801"),
+    json_target_prefix: Some("GraniteServiceVersion20100801"),
     query_compatible: true,
     ..query_wire("monitoring", "2010-08-01", "http://monitoring.amazonaws.com/doc/2010-08-01/")
 };
@@ -205,6 +212,10 @@ pub fn handle(service: ServiceId, world: &mut World, call: &Call<'_>) -> Option<
     match service {
         ServiceId::Iam => iam::handle(world, call),
         ServiceId::Sts => sts::handle(world, call),
-        _ => None,
+        ServiceId::Ec2 => ec2::handle(world, call),
+        ServiceId::CloudWatch => cloudwatch::handle(world, call),
+        ServiceId::CloudFormation => cloudformation::handle(world, call),
+        ServiceId::Kms => kms::handle(world, call),
+        ServiceId::AutoScaling | ServiceId::Ssm => None,
     }
 }

@@ -1,11 +1,18 @@
-//! The world: every account's resources, the credential store, and the id generator.
+//! The world: every account's resources, the credential store, the scheduler of deferred
+//! effects, and the id generator.
 //!
 //! State lives here, apart from the wire format: the types in this folder know nothing of
 //! query strings, XML or JSON. The service files in `crate::services` translate between a
 //! decoded request and these types.
 
 pub mod aws_managed;
+pub mod cloudformation;
+pub mod cloudwatch;
+pub mod ec2;
 pub mod iam;
+pub mod kms;
+pub mod scheduler;
+pub mod template;
 mod world;
 
-pub use world::{parse_document, AccessKey, Account, KeyOwner, KeyStatus, Session, World};
+pub use world::{parse_document, AccessKey, Account, KeyOwner, KeyStatus, Regional, Session, World};

@@ -23,12 +23,26 @@ pub struct World {
     pub access_keys: HashMap<String, AccessKey>,
     /// Recent authorization decisions, for narratives and traces.
     pub authz_log: crate::authz::AuthzLog,
+    /// Effects AWS performs later (see [`super::scheduler`]).
+    pub scheduler: super::scheduler::Scheduler,
 }
 
 #[derive(Debug, Clone)]
 pub struct Account {
     pub id: String,
+    /// IAM is global.
     pub iam: IamState,
+    /// Regional services, by region name; a region's state exists once something touched it.
+    pub regions: BTreeMap<String, Regional>,
+}
+
+/// The regional services of one account in one region.
+#[derive(Debug, Default, Clone)]
+pub struct Regional {
+    pub ec2: super::ec2::State,
+    pub cloudwatch: super::cloudwatch::State,
+    pub cloudformation: super::cloudformation::State,
+    pub kms: super::kms::State,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,15 +100,19 @@ impl World {
     /// A world with the three built-in accounts, each with an `admin` user that has
     /// `AdministratorAccess` and the documented fixed access key.
     pub fn new(profile: BehaviourProfile, now: DateTime<Utc>) -> World {
+        // IAM stores creation dates in whole seconds.
+        let now = chrono::SubsecRound::trunc_subsecs(now, 0);
         let mut world = World {
             profile,
             ids: IdGenerator::default(),
             accounts: BTreeMap::new(),
             access_keys: HashMap::new(),
             authz_log: Default::default(),
+            scheduler: Default::default(),
         };
         for info in DEFAULT_ACCOUNTS {
-            let mut account = Account { id: info.id.to_string(), iam: IamState::default() };
+            let mut account =
+                Account { id: info.id.to_string(), iam: IamState::default(), regions: BTreeMap::new() };
             let user_id = world.ids.unique_id("AIDA");
             account.iam.users.insert(
                 info.admin_user.to_string(),
@@ -132,6 +150,16 @@ impl World {
 
     pub fn account_mut(&mut self, id: &str) -> Option<&mut Account> {
         self.accounts.get_mut(id)
+    }
+
+    /// An account's state in a region, if the account exists (created on first use).
+    pub fn regional_mut(&mut self, account: &str, region: &str) -> Option<&mut Regional> {
+        let account = self.accounts.get_mut(account)?;
+        Some(account.regions.entry(region.to_string()).or_default())
+    }
+
+    pub fn regional(&self, account: &str, region: &str) -> Option<&Regional> {
+        self.accounts.get(account)?.regions.get(region)
     }
 
     /// The principal an access key stands for now, or `None` when the entity behind it is gone
