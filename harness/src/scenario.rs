@@ -125,6 +125,15 @@ impl RunContext {
         result
     }
 
+    /// Lets `duration` of AWS time pass: on the emulator its clock moves forward at once (so
+    /// scheduled effects such as instance transitions become due); on real AWS the run sleeps.
+    pub async fn wait(&self, duration: std::time::Duration) {
+        match self.backend.emulator() {
+            Some(emulator) => emulator.clock().advance(duration),
+            None => tokio::time::sleep(duration).await,
+        }
+    }
+
     fn track(&mut self, principal: &Principal) {
         let mut secrets = principal.secrets();
         if let Some(secret_key) = secrets.next() {
