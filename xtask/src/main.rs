@@ -4,6 +4,7 @@
 //! failed test run, an error); 2 a usage error (unknown trap, account, option); 3 the trap has no
 //! runnable scenario yet.
 
+mod bench;
 mod catalog;
 mod emulator;
 mod repro;
@@ -39,6 +40,8 @@ enum Command {
     Emulator(emulator::EmulatorArgs),
     /// The project's test command: installs the AWS CLI into .venv, then runs every test.
     Test(test_command::TestArgs),
+    /// Run the benchmarks in release mode (figures go to BENCHMARKS.md).
+    Bench,
 }
 
 /// An error that is the user's to fix (exit code 2), as opposed to a failure (exit code 1).
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::Repro(args) => repro::run(&args),
         Command::Emulator(args) => emulator::run(&args),
         Command::Test(args) => test_command::run(&args),
+        Command::Bench => bench::run(),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,29 @@
+//! `bench`: the project's benchmarks, in release mode. Figures are recorded in BENCHMARKS.md;
+//! speed targets are checked here, never by timed tests.
+//!
+//! - `wana-policy` `evaluate`: policy decisions per second for a 20-statement policy.
+//! - `wana-harness` `emulator`: requests per second and latency percentiles of a fixed mix of
+//!   signed SDK calls, with one client task and with eight.
+
+use std::process::{Command, ExitCode};
+
+use anyhow::Context as _;
+use wana_harness::aws_cli::workspace_root;
+
+const BENCHES: [(&str, &str); 2] = [("wana-policy", "evaluate"), ("wana-harness", "emulator")];
+
+pub fn run() -> anyhow::Result<ExitCode> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    for (package, bench) in BENCHES {
+        eprintln!("xtask bench: cargo bench -p {package} --bench {bench}");
+        let status = Command::new(&cargo)
+            .current_dir(workspace_root())
+            .args(["bench", "-p", package, "--bench", bench])
+            .status()
+            .context("cannot run cargo bench")?;
+        if !status.success() {
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
