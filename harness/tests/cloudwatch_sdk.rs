@@ -11,7 +11,11 @@ use aws_sdk_cloudwatch::{
     types::{ComparisonOperator, Dimension, HistoryItemType, StateValue, Statistic},
 };
 use wana_emulator::{state::ec2 as ec2_state, BehaviourProfile};
-use wana_harness::{assume::assume_role, Backend, Principal};
+use wana_harness::{
+    assume::assume_role,
+    provision::{user_with_access_key, UserPolicies},
+    Backend, Principal,
+};
 
 const AMAZON_LINUX_2016: &str = "ami-374db956";
 const POWER_USER: &str = "arn:aws:iam::aws:policy/PowerUserAccess";
@@ -34,56 +38,6 @@ fn advance(backend: &Backend, seconds: u64) {
 
 fn recover_arn(backend: &Backend) -> String {
     format!("arn:aws:automate:{}:ec2:recover", backend.region())
-}
-
-/// A user with PowerUserAccess or an inline policy and a long-term key, as a principal.
-async fn new_user(
-    backend: &Backend,
-    admin: &Principal,
-    name: &str,
-    managed: Option<&str>,
-    inline: Option<&str>,
-) -> Principal {
-    let iam = admin.iam();
-    iam.create_user()
-        .user_name(name)
-        .send()
-        .await
-        .expect("admin creates a user");
-    if let Some(arn) = managed {
-        iam.attach_user_policy()
-            .user_name(name)
-            .policy_arn(arn)
-            .send()
-            .await
-            .expect("attach");
-    }
-    if let Some(document) = inline {
-        iam.put_user_policy()
-            .user_name(name)
-            .policy_name("Inline")
-            .policy_document(document)
-            .send()
-            .await
-            .expect("put user policy");
-    }
-    let key = iam
-        .create_access_key()
-        .user_name(name)
-        .send()
-        .await
-        .expect("admin creates an access key")
-        .access_key
-        .expect("the response carries the key");
-    Principal::from_keys(
-        backend,
-        name,
-        &admin.account,
-        key.access_key_id(),
-        key.secret_access_key(),
-        None,
-    )
-    .expect("principal from the new key")
 }
 
 /// A session of a PowerUserAccess role: temporary (`ASIA…`) credentials, like an instance
@@ -232,7 +186,9 @@ async fn legacy_2016_recover_fails_for_a_role_created_alarm_and_works_for_a_user
     let admin = Principal::account_admin(&backend, "a").unwrap();
     let instance_id = running_instance(&backend, &admin).await;
     let operator = power_role_session(&admin).await;
-    let cfn_user = new_user(&backend, &admin, "cfn", Some(POWER_USER), None).await;
+    let cfn_user = user_with_access_key(&backend, &admin, "cfn", UserPolicies { managed: &[POWER_USER], inline: None })
+        .await
+        .unwrap();
 
     // Creation succeeds in both variants (source report).
     put_recovery_alarm(&backend, &operator, "RecoveryAlarm-role", &instance_id)
@@ -341,7 +297,9 @@ async fn current_recover_works_for_both_and_creating_the_alarm_needs_create_serv
     let instance_id = running_instance(&backend, &admin).await;
 
     // Without iam:CreateServiceLinkedRole the first alarm with an EC2 action cannot be created.
-    let watcher = new_user(&backend, &admin, "watcher", None, Some(CLOUDWATCH_ONLY)).await;
+    let watcher = user_with_access_key(&backend, &admin, "watcher", UserPolicies { managed: &[], inline: Some(CLOUDWATCH_ONLY) })
+        .await
+        .unwrap();
     let error = put_recovery_alarm(&backend, &watcher, "RecoveryAlarm-watcher", &instance_id)
         .await
         .unwrap_err()

@@ -11,7 +11,10 @@ use aws_sdk_ec2::{
     },
 };
 use wana_emulator::BehaviourProfile;
-use wana_harness::{AwsCli, Backend, Principal};
+use wana_harness::{
+    provision::{user_with_access_key, UserPolicies},
+    AwsCli, Backend, Principal,
+};
 
 const AMAZON_LINUX_2016: &str = "ami-374db956";
 
@@ -32,31 +35,6 @@ fn advance(backend: &Backend, seconds: u64) {
 
 fn code_and_message<E: ProvideErrorMetadata>(error: &E) -> (String, String) {
     (error.code().unwrap_or_default().to_string(), error.message().unwrap_or_default().to_string())
-}
-
-/// Creates a user with an access key and an optional inline policy; returns it as a principal.
-async fn new_user(backend: &Backend, admin: &Principal, name: &str, policy: Option<&str>) -> Principal {
-    let iam = admin.iam();
-    iam.create_user().user_name(name).send().await.expect("admin creates a user");
-    if let Some(policy) = policy {
-        iam.put_user_policy()
-            .user_name(name)
-            .policy_name("Inline")
-            .policy_document(policy)
-            .send()
-            .await
-            .expect("admin puts the user's policy");
-    }
-    let key = iam
-        .create_access_key()
-        .user_name(name)
-        .send()
-        .await
-        .expect("admin creates an access key")
-        .access_key
-        .expect("the response carries the key");
-    Principal::from_keys(backend, name, &admin.account, key.access_key_id(), key.secret_access_key(), None)
-        .expect("principal from the new key")
 }
 
 async fn instance(client: &aws_sdk_ec2::Client, id: &str) -> aws_sdk_ec2::types::Instance {
@@ -259,7 +237,7 @@ async fn unknown_and_malformed_ids_get_ec2_errors() {
 async fn a_user_without_ec2_permissions_gets_unauthorized_operation() {
     let backend = emulator().await;
     let admin = Principal::account_admin(&backend, "a").unwrap();
-    let nobody = new_user(&backend, &admin, "nobody", None).await;
+    let nobody = user_with_access_key(&backend, &admin, "nobody", UserPolicies::default()).await.unwrap();
 
     let denied = ec2(&nobody).describe_instances().send().await.unwrap_err();
     let raw_status = denied.raw_response().map(|r| r.status().as_u16());
@@ -292,7 +270,9 @@ async fn passing_a_role_needs_iam_pass_role() {
     iam.create_role().role_name("AppRole").assume_role_policy_document(trust).send().await.unwrap();
     iam.create_instance_profile().instance_profile_name("AppProfile").send().await.unwrap();
     iam.add_role_to_instance_profile().instance_profile_name("AppProfile").role_name("AppRole").send().await.unwrap();
-    let operator = new_user(&backend, &admin, "operator", Some(EC2_ONLY)).await;
+    let operator = user_with_access_key(&backend, &admin, "operator", UserPolicies { inline: Some(EC2_ONLY), ..UserPolicies::default() })
+        .await
+        .unwrap();
 
     let launch = |client: aws_sdk_ec2::Client| async move {
         client
@@ -327,7 +307,9 @@ async fn a_launch_that_may_not_use_the_volume_key_terminates_after_pending() {
     let key_arn =
         aws_sdk_kms::Client::new(&admin.config).create_key().send().await.unwrap().key_metadata.unwrap().arn.unwrap();
     // EC2 permissions only; the key's default policy leaves the key's use to IAM, which says no.
-    let operator = new_user(&backend, &admin, "operator", Some(EC2_ONLY)).await;
+    let operator = user_with_access_key(&backend, &admin, "operator", UserPolicies { inline: Some(EC2_ONLY), ..UserPolicies::default() })
+        .await
+        .unwrap();
     let client = ec2(&operator);
 
     let id = run_one(&client, encrypted_root(&key_arn)).await;
@@ -377,7 +359,9 @@ async fn a_start_that_may_not_use_the_volume_key_falls_back_to_stopped() {
     ec2(&admin).stop_instances().instance_ids(&id).send().await.unwrap();
     advance(&backend, 6);
 
-    let operator = new_user(&backend, &admin, "operator", Some(EC2_ONLY)).await;
+    let operator = user_with_access_key(&backend, &admin, "operator", UserPolicies { inline: Some(EC2_ONLY), ..UserPolicies::default() })
+        .await
+        .unwrap();
     let client = ec2(&operator);
     let started = client.start_instances().instance_ids(&id).send().await.unwrap();
     assert_eq!(started.starting_instances()[0].current_state().unwrap().name(), Some(&InstanceStateName::Pending));

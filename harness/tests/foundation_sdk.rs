@@ -5,7 +5,12 @@ use std::time::Duration;
 
 use aws_sdk_iam::error::ProvideErrorMetadata;
 use wana_emulator::BehaviourProfile;
-use wana_harness::{assume::assume_role, backend::Backend, principal::Principal};
+use wana_harness::{
+    assume::assume_role,
+    backend::Backend,
+    principal::Principal,
+    provision::{user_with_access_key, UserPolicies},
+};
 
 const READ_ONLY_IAM: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"ListThem","Effect":"Allow","Action":["iam:ListUsers","iam:GetUser"],"Resource":"*"}]}"#;
 
@@ -18,22 +23,6 @@ fn code_and_message<E: ProvideErrorMetadata>(error: &E) -> (String, String) {
         error.code().unwrap_or_default().to_string(),
         error.message().unwrap_or_default().to_string(),
     )
-}
-
-/// Creates a user with a fresh access key and no permissions; returns it as a principal.
-async fn new_user(backend: &Backend, admin: &Principal, name: &str) -> Principal {
-    let iam = admin.iam();
-    iam.create_user().user_name(name).send().await.expect("admin creates a user");
-    let key = iam
-        .create_access_key()
-        .user_name(name)
-        .send()
-        .await
-        .expect("admin creates an access key")
-        .access_key
-        .expect("the response carries the key");
-    Principal::from_keys(backend, name, &admin.account, key.access_key_id(), key.secret_access_key(), None)
-        .expect("principal from the new key")
 }
 
 #[tokio::test]
@@ -50,7 +39,7 @@ async fn get_caller_identity_names_the_account_admin() {
 async fn a_new_user_is_denied_until_a_policy_allows_the_call() {
     let backend = emulator().await;
     let admin = Principal::account_admin(&backend, "a").unwrap();
-    let alice = new_user(&backend, &admin, "alice").await;
+    let alice = user_with_access_key(&backend, &admin, "alice", UserPolicies::default()).await.unwrap();
 
     // The new key authenticates (who am I needs no permission) but authorizes nothing.
     let me = alice.sts().get_caller_identity().send().await.unwrap();
@@ -96,7 +85,7 @@ async fn a_new_user_is_denied_until_a_policy_allows_the_call() {
 async fn an_explicit_deny_beats_administrator_access() {
     let backend = emulator().await;
     let admin = Principal::account_admin(&backend, "a").unwrap();
-    let bob = new_user(&backend, &admin, "bob").await;
+    let bob = user_with_access_key(&backend, &admin, "bob", UserPolicies::default()).await.unwrap();
     let iam = admin.iam();
     iam.attach_user_policy()
         .user_name("bob")
@@ -230,7 +219,7 @@ async fn cross_account_assume_role_also_needs_the_callers_identity_policy() {
         .await
         .unwrap();
     // A user in b without any policy: the trust policy alone does not let it in.
-    let carol = new_user(&backend, &admin_b, "carol").await;
+    let carol = user_with_access_key(&backend, &admin_b, "carol", UserPolicies::default()).await.unwrap();
     let error = assume_role(&carol, "arn:aws:iam::111111111111:role/Automation", "carol-session", Some("wana-42"), "carol")
         .await
         .unwrap_err();

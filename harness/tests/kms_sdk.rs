@@ -9,7 +9,12 @@ use aws_sdk_kms::{
     Client,
 };
 use wana_emulator::BehaviourProfile;
-use wana_harness::{assume::assume_role, backend::Backend, principal::Principal};
+use wana_harness::{
+    assume::assume_role,
+    backend::Backend,
+    principal::Principal,
+    provision::{user_with_access_key, UserPolicies},
+};
 
 async fn emulator() -> Backend {
     Backend::start_emulator(BehaviourProfile::Current).await.expect("emulator starts")
@@ -21,22 +26,6 @@ fn kms(principal: &Principal) -> Client {
 
 fn code_and_message<E: ProvideErrorMetadata>(error: &E) -> (String, String) {
     (error.code().unwrap_or_default().to_string(), error.message().unwrap_or_default().to_string())
-}
-
-/// A user with a fresh access key and no permissions.
-async fn new_user(backend: &Backend, admin: &Principal, name: &str) -> Principal {
-    let iam = admin.iam();
-    iam.create_user().user_name(name).send().await.expect("admin creates a user");
-    let key = iam
-        .create_access_key()
-        .user_name(name)
-        .send()
-        .await
-        .expect("admin creates an access key")
-        .access_key
-        .expect("the response carries the key");
-    Principal::from_keys(backend, name, &admin.account, key.access_key_id(), key.secret_access_key(), None)
-        .expect("principal from the new key")
 }
 
 /// Creates a key as `admin` and returns (id, arn).
@@ -160,7 +149,7 @@ async fn put_key_policy_refuses_a_lockout_and_get_key_policy_returns_the_text() 
 async fn a_user_without_permission_is_denied_until_a_grant_allows_the_operation() {
     let backend = emulator().await;
     let admin = Principal::account_admin(&backend, "a").unwrap();
-    let alice = new_user(&backend, &admin, "alice").await;
+    let alice = user_with_access_key(&backend, &admin, "alice", UserPolicies::default()).await.unwrap();
     let (key_id, arn) = create_key(&admin, "granted").await;
 
     let denied = kms(&alice)
