@@ -49,12 +49,18 @@ pub struct AuthzRecord {
     pub resource: String,
     pub allowed: bool,
     pub explanation: String,
+    /// The service that made the call for the caller (a forward access session), from the
+    /// request context: `kms:ViaService` (`ec2.us-east-1.amazonaws.com`), else the first
+    /// `aws:CalledVia` value. `None` for a caller's own request.
+    pub via_service: Option<String>,
 }
 
 /// The most recent decisions, oldest first; bounded so a long emulator run does not grow.
 #[derive(Debug, Default)]
 pub struct AuthzLog {
     records: VecDeque<AuthzRecord>,
+    /// How many decisions were ever recorded, including those the bound dropped.
+    recorded: usize,
 }
 
 impl AuthzLog {
@@ -65,10 +71,32 @@ impl AuthzLog {
             self.records.pop_front();
         }
         self.records.push_back(record);
+        self.recorded += 1;
     }
 
     pub fn records(&self) -> impl Iterator<Item = &AuthzRecord> {
         self.records.iter()
+    }
+
+    /// How many decisions were ever recorded: a mark to pass to [`AuthzLog::since`] later.
+    pub fn recorded(&self) -> usize {
+        self.recorded
+    }
+
+    /// The decisions recorded after `mark` (a value of [`AuthzLog::recorded`]) that are still
+    /// kept, oldest first.
+    pub fn since(&self, mark: usize) -> impl Iterator<Item = &AuthzRecord> {
+        let first_kept = self.recorded - self.records.len();
+        self.records.iter().skip(mark.saturating_sub(first_kept))
+    }
+
+    /// The latest decision was overruled by something outside the policies that allows the
+    /// call (a KMS grant): record it as allowed, keeping what the policies alone said.
+    pub fn allow_latest(&mut self, by: &str) {
+        if let Some(record) = self.records.back_mut() {
+            record.allowed = true;
+            record.explanation = format!("allowed by {by}; the policies alone: {}", record.explanation);
+        }
     }
 }
 
@@ -130,6 +158,7 @@ impl World {
             resource: request.resource.to_string(),
             allowed: decision.is_allowed(),
             explanation: decision.explain(),
+            via_service: via_service(&request.context),
         });
         tracing::debug!(
             caller = %principal.arn(),
@@ -140,6 +169,11 @@ impl World {
         );
         decision
     }
+}
+
+fn via_service(context: &[(&'static str, String)]) -> Option<String> {
+    let first = |name: &str| context.iter().find(|(key, _)| *key == name).map(|(_, value)| value.clone());
+    first("kms:ViaService").or_else(|| first("aws:CalledVia"))
 }
 
 /// AWS's access-denied sentence: `User: <arn> is not authorized to perform: <action> on
@@ -160,5 +194,62 @@ pub fn denied_message(caller_arn: &str, action: &str, resource: &str, decision: 
             }
             _ => format!("{head} because no identity-based policy allows the {action} action"),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(action: &str) -> AuthzRecord {
+        AuthzRecord {
+            caller_arn: "arn:aws:iam::111111111111:user/admin".to_string(),
+            action: action.to_string(),
+            resource: "*".to_string(),
+            allowed: false,
+            explanation: "no statement allowed it".to_string(),
+            via_service: None,
+        }
+    }
+
+    #[test]
+    fn since_counts_decisions_the_bound_dropped() {
+        let mut log = AuthzLog::default();
+        log.push(record("a:First"));
+        let mark = log.recorded();
+        log.push(record("a:Second"));
+        let after: Vec<&str> = log.since(mark).map(|r| r.action.as_str()).collect();
+        assert_eq!(after, ["a:Second"]);
+        for _ in 0..AuthzLog::CAPACITY {
+            log.push(record("a:Filler"));
+        }
+        log.push(record("a:Last"));
+        assert_eq!(log.recorded(), AuthzLog::CAPACITY + 3);
+        let mark = log.recorded() - 1;
+        assert_eq!(log.since(mark).map(|r| r.action.as_str()).collect::<Vec<_>>(), ["a:Last"]);
+        // A mark older than what is kept yields everything kept.
+        assert_eq!(log.since(0).count(), AuthzLog::CAPACITY);
+    }
+
+    #[test]
+    fn allow_latest_keeps_what_the_policies_said() {
+        let mut log = AuthzLog::default();
+        log.push(record("kms:Decrypt"));
+        log.allow_latest("grant g1 for ec2.amazonaws.com");
+        let latest = log.records().last().unwrap();
+        assert!(latest.allowed);
+        assert_eq!(
+            latest.explanation,
+            "allowed by grant g1 for ec2.amazonaws.com; the policies alone: no statement allowed it"
+        );
+    }
+
+    #[test]
+    fn via_service_comes_from_the_request_context() {
+        let kms = vec![("kms:ViaService", "ec2.us-east-1.amazonaws.com".to_string())];
+        assert_eq!(via_service(&kms).as_deref(), Some("ec2.us-east-1.amazonaws.com"));
+        let called_via = vec![("aws:CalledVia", "cloudformation.amazonaws.com".to_string())];
+        assert_eq!(via_service(&called_via).as_deref(), Some("cloudformation.amazonaws.com"));
+        assert_eq!(via_service(&[]), None);
     }
 }
