@@ -7,12 +7,15 @@
 //! The CLI comes from `.venv` (installed by `cargo xtask test`) or `WANA_AWS_CLI`; without it
 //! these tests fail.
 
+mod common;
+
 use std::{
-    io::{BufRead, BufReader},
     path::PathBuf,
-    process::{Child, Command, Output, Stdio},
+    process::{Command, Output},
     time::{Duration, Instant},
 };
+
+use common::{ok, print_env, start_emulator};
 
 use serde_json::Value;
 use wana_harness::{AwsCli, CliCredentials};
@@ -22,98 +25,6 @@ use wana_scenarios::alarm_recover::{
 
 const UNVALIDATED: &str = "Encountered error calling EC2 recover. (401: AWS was not able to validate the provided access credentials)";
 const POWER_USER: &str = "arn:aws:iam::aws:policy/PowerUserAccess";
-
-/// The emulator as a user starts it, stopped when the test ends.
-struct RunningEmulator {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for RunningEmulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start_emulator(profile: &str) -> RunningEmulator {
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args([
-            "emulator",
-            "--port",
-            &port.to_string(),
-            "--profile",
-            profile,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("xtask emulator starts");
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    loop {
-        let line = lines
-            .next()
-            .expect("the emulator prints a ready line")
-            .unwrap();
-        if line.contains("ready") {
-            assert!(line.contains(&format!("(profile {profile})")), "{line}");
-            break;
-        }
-    }
-    // Keep draining stdout so the emulator never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    RunningEmulator { child, port }
-}
-
-/// What `eval "$(cargo xtask emulator --print-env <account> --port <port>)"` would export.
-fn print_env(account: &str, port: u16) -> CliCredentials {
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args([
-            "emulator",
-            "--print-env",
-            account,
-            "--port",
-            &port.to_string(),
-        ])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    let text = String::from_utf8(output.stdout).unwrap();
-    let value = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("export {name}=")))
-            .unwrap_or_else(|| panic!("{name} in {text}"))
-            .trim_matches(|c| c == '"' || c == '\'')
-            .to_string()
-    };
-    CliCredentials {
-        access_key_id: value("AWS_ACCESS_KEY_ID"),
-        secret_access_key: value("AWS_SECRET_ACCESS_KEY"),
-        session_token: None,
-        region: value("AWS_REGION"),
-        endpoint_url: Some(value("AWS_ENDPOINT_URL")),
-    }
-}
-
-async fn ok(cli: &AwsCli, creds: &CliCredentials, args: &[&str]) -> Value {
-    let out = cli.run(creds, args).await.unwrap();
-    assert!(out.success(), "aws {args:?} failed: {}", out.stderr);
-    if out.stdout.trim().is_empty() {
-        Value::Null
-    } else {
-        out.json().unwrap()
-    }
-}
 
 fn text<'a>(value: &'a Value, what: &str) -> &'a str {
     value
@@ -228,7 +139,7 @@ fn history_data(item: &Value) -> Value {
 
 #[tokio::test]
 async fn the_report_commands_through_the_aws_cli_on_legacy_2016() {
-    let emulator = start_emulator("legacy-2016");
+    let emulator = start_emulator(&["--profile", "legacy-2016"]);
     let cli = AwsCli::locate().expect("the AWS CLI is installed by `cargo xtask test`");
     let admin = print_env("a", emulator.port);
     let region = admin.region.clone();

@@ -7,103 +7,18 @@
 //! its real 5 seconds. The CLI comes from `.venv` (installed by `cargo xtask test`, or named by
 //! `WANA_AWS_CLI`); without it this test fails.
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{ok, print_env, start_emulator};
 
 use serde_json::{json, Value};
 use wana_harness::{AwsCli, CliCredentials, CliOutput};
 use wana_scenarios::cmk_start_external_role as trap;
 
-/// The emulator as a user starts it, stopped when the test ends (as in aws_cli_foundation.rs).
-struct RunningEmulator {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for RunningEmulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start_emulator() -> RunningEmulator {
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["emulator", "--port", &port.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("xtask emulator starts");
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    loop {
-        let line = lines
-            .next()
-            .expect("the emulator prints a ready line")
-            .unwrap();
-        if line.contains("ready") {
-            break;
-        }
-    }
-    // Keep draining stdout so the emulator never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    RunningEmulator { child, port }
-}
-
-/// What `eval "$(cargo xtask emulator --print-env <account> --port <port>)"` would export.
-fn print_env(account: &str, port: u16) -> CliCredentials {
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args([
-            "emulator",
-            "--print-env",
-            account,
-            "--port",
-            &port.to_string(),
-        ])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    let text = String::from_utf8(output.stdout).unwrap();
-    let value = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("export {name}=")))
-            .unwrap_or_else(|| panic!("{name} in {text}"))
-            .trim_matches(|c| c == '"' || c == '\'')
-            .to_string()
-    };
-    CliCredentials {
-        access_key_id: value("AWS_ACCESS_KEY_ID"),
-        secret_access_key: value("AWS_SECRET_ACCESS_KEY"),
-        session_token: None,
-        region: value("AWS_REGION"),
-        endpoint_url: Some(value("AWS_ENDPOINT_URL")),
-    }
-}
-
 async fn run(cli: &AwsCli, creds: &CliCredentials, args: &[&str]) -> CliOutput {
     cli.run(creds, args).await.unwrap()
-}
-
-async fn ok(cli: &AwsCli, creds: &CliCredentials, args: &[&str]) -> Value {
-    let out = run(cli, creds, args).await;
-    assert!(out.success(), "aws {args:?} failed: {}", out.stderr);
-    if out.stdout.trim().is_empty() {
-        Value::Null
-    } else {
-        out.json().unwrap()
-    }
 }
 
 /// `aws ec2 describe-instances` until the instance leaves `pending`/`stopping`; returns it.
@@ -134,7 +49,7 @@ async fn settled(cli: &AwsCli, creds: &CliCredentials, instance_id: &str) -> Val
 
 #[tokio::test]
 async fn the_reports_key_policy_put_with_the_cli_lets_the_vendor_start_the_instance() {
-    let emulator = start_emulator();
+    let emulator = start_emulator(&[]);
     let cli = AwsCli::locate().expect("the AWS CLI is installed by `cargo xtask test`");
     let customer = print_env(trap::CUSTOMER, emulator.port);
     let vendor = print_env(trap::VENDOR, emulator.port);
