@@ -51,10 +51,6 @@ impl Scheduler {
         self.queue.pop();
         self.pending.remove(&sequence)
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.queue.is_empty()
-    }
 }
 
 impl World {
