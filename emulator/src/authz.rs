@@ -5,7 +5,9 @@
 use std::collections::VecDeque;
 
 use chrono::{DateTime, Utc};
-use wana_policy::{evaluate, Decision, EvaluationInput, NamedPolicy, Outcome, PolicySource, RequestContext};
+use wana_policy::{
+    evaluate, Decision, EvaluationInput, NamedPolicy, Outcome, PolicySource, PrincipalInfo, RequestContext,
+};
 
 use crate::{principal::Caller, state::World};
 
@@ -53,6 +55,10 @@ pub struct AuthzRecord {
     /// request context: `kms:ViaService` (`ec2.us-east-1.amazonaws.com`), else the first
     /// `aws:CalledVia` value. `None` for a caller's own request.
     pub via_service: Option<String>,
+    /// For a service's own call: the service principal that acted (`events.amazonaws.com`
+    /// assuming its role, `ec2.amazonaws.com` using a key for the caller). `None` when the caller
+    /// acted itself.
+    pub acting_service: Option<String>,
 }
 
 /// The most recent decisions, oldest first; bounded so a long emulator run does not grow.
@@ -109,6 +115,58 @@ pub struct RequestFacts<'a> {
 }
 
 impl World {
+    /// Asks, as an AWS service principal (`events.amazonaws.com`), a question that only a
+    /// resource policy can answer: a role's trust policy when the service assumes the role. A
+    /// service principal has no identity policies; the decision is logged like any other.
+    pub fn authorize_service(
+        &mut self,
+        service: &str,
+        now: DateTime<Utc>,
+        region: &str,
+        request: &AuthzRequest<'_>,
+    ) -> Decision {
+        let info = PrincipalInfo { account: String::new(), arns: Vec::new(), service: Some(service.to_string()), is_root: false };
+        let context = with_request_keys(
+            RequestContext::new(info, request.action, request.resource)
+                .with_key("aws:CurrentTime", now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .with_key("aws:EpochTime", now.timestamp().to_string())
+                .with_key("aws:SecureTransport", "true")
+                .with_key("aws:RequestedRegion", region),
+            request,
+        );
+        let decision = evaluate(
+            &context,
+            &EvaluationInput {
+                identity_policies: &[],
+                resource_policy: request.resource_policy,
+                resource_account: request.resource_account,
+                resource_policy_is_authoritative: request.resource_policy_is_authoritative,
+            },
+        );
+        self.record(service.to_string(), Some(service), request, &decision);
+        decision
+    }
+
+    fn record(&mut self, caller_arn: String, acting_service: Option<&str>, request: &AuthzRequest<'_>, decision: &Decision) {
+        tracing::debug!(
+            caller = %caller_arn,
+            acting = acting_service.unwrap_or("-"),
+            action = request.action,
+            resource = request.resource,
+            decision = %decision.explain(),
+            "authorization"
+        );
+        self.authz_log.push(AuthzRecord {
+            caller_arn,
+            action: request.action.to_string(),
+            resource: request.resource.to_string(),
+            allowed: decision.is_allowed(),
+            explanation: decision.explain(),
+            via_service: via_service(&request.context),
+            acting_service: acting_service.map(str::to_string),
+        });
+    }
+
     /// Decides one authorization question and records the decision.
     pub fn authorize(&mut self, facts: RequestFacts<'_>, request: &AuthzRequest<'_>) -> Decision {
         let caller = facts.caller;
@@ -132,16 +190,7 @@ impl World {
                 issued.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             );
         }
-        // A key named more than once is multi-valued (`kms:GrantOperations`), for the
-        // `ForAnyValue:` / `ForAllValues:` operators.
-        let mut keys: Vec<&str> = request.context.iter().map(|(key, _)| *key).collect();
-        keys.sort_unstable();
-        keys.dedup();
-        for key in keys {
-            let values: Vec<String> =
-                request.context.iter().filter(|(k, _)| *k == key).map(|(_, v)| v.clone()).collect();
-            context = context.with_multi(key, values);
-        }
+        let context = with_request_keys(context, request);
         let identity_policies = self.identity_policies(principal);
         let decision = evaluate(
             &context,
@@ -152,23 +201,23 @@ impl World {
                 resource_policy_is_authoritative: request.resource_policy_is_authoritative,
             },
         );
-        self.authz_log.push(AuthzRecord {
-            caller_arn: principal.arn(),
-            action: request.action.to_string(),
-            resource: request.resource.to_string(),
-            allowed: decision.is_allowed(),
-            explanation: decision.explain(),
-            via_service: via_service(&request.context),
-        });
-        tracing::debug!(
-            caller = %principal.arn(),
-            action = request.action,
-            resource = request.resource,
-            decision = %decision.explain(),
-            "authorization"
-        );
+        self.record(principal.arn(), None, request, &decision);
         decision
     }
+}
+
+/// Adds a request's service-specific keys. A key named more than once is multi-valued
+/// (`kms:GrantOperations`), for the `ForAnyValue:` / `ForAllValues:` operators.
+fn with_request_keys(mut context: RequestContext, request: &AuthzRequest<'_>) -> RequestContext {
+    let mut keys: Vec<&str> = request.context.iter().map(|(key, _)| *key).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    for key in keys {
+        let values: Vec<String> =
+            request.context.iter().filter(|(k, _)| *k == key).map(|(_, v)| v.clone()).collect();
+        context = context.with_multi(key, values);
+    }
+    context
 }
 
 fn via_service(context: &[(&'static str, String)]) -> Option<String> {
@@ -209,6 +258,7 @@ mod tests {
             allowed: false,
             explanation: "no statement allowed it".to_string(),
             via_service: None,
+            acting_service: None,
         }
     }
 

@@ -1,15 +1,24 @@
 //! The request pipeline: route to a service and protocol, authenticate, decode, handle, encode.
 //! Every step's failure becomes an AWS error in the caller's protocol.
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Mutex};
 
 use crate::{
+    clock::Clock,
     error::AwsError,
     protocol::{self, EncodedResponse, Protocol, RawRequest},
-    server::Shared,
     services::{self, Call, ServiceId},
     sigv4::{self, AuthFailure, SignedRequest},
+    port::{Acting, InnerCall, Services},
+    state::World,
+    value::Value,
 };
+
+/// What every connection task shares: the world behind its one lock, and the clock.
+pub(crate) struct Shared {
+    pub world: Mutex<World>,
+    pub clock: Clock,
+}
 
 /// An HTTP request whose body has been read.
 pub(crate) struct HttpRequest<'a> {
@@ -105,6 +114,7 @@ pub(crate) fn dispatch(shared: &Shared, request: &HttpRequest<'_>) -> EncodedRes
         query: request.parts.uri.query().unwrap_or(""),
         target: request.header("x-amz-target"),
         content_type: request.header("content-type"),
+        host: request.header("host"),
         body: request.body,
     };
     let decoded = match protocol::decode(protocol, wire, &raw) {
@@ -126,5 +136,36 @@ pub(crate) fn dispatch(shared: &Shared, request: &HttpRequest<'_>) -> EncodedRes
             protocol::encode_output(protocol, wire, &decoded.action, &output, &request_id)
         }
         Err(error) => fail(error),
+    }
+}
+
+/// The request pipeline as the port for inner calls ([`crate::port::Services`]): a service that
+/// acts as a principal is authenticated (a stored key as a signed request's key would be, a
+/// service role through its trust policy), then handled by the target service, whose handler
+/// authorizes the call as for any caller.
+pub(crate) struct Pipeline;
+
+impl Services<World> for Pipeline {
+    fn call(&self, world: &mut World, inner: InnerCall<'_>) -> Result<Value, AwsError> {
+        let protocol = inner.service.native_protocol();
+        let caller = match inner.acting {
+            Acting::ForwardAccess { caller, .. } => caller,
+            Acting::ServiceRole { account, role_name, service, session_name } => services::sts::service_session(
+                world,
+                inner.now,
+                inner.region,
+                &account,
+                &role_name,
+                &service,
+                &session_name,
+            )?,
+            Acting::StoredCredential { access_key_id, session_token } => {
+                sigv4::authenticate_stored(world, inner.now, &access_key_id, session_token.as_deref())
+                    .map_err(|failure| failure.to_aws_error(protocol))?
+            }
+        };
+        let call = Call { caller: &caller, region: inner.region, now: inner.now, action: inner.action, params: &inner.params };
+        tracing::debug!(service = inner.service.wire().signing_name, action = inner.action, caller = %caller.principal.arn(), "inner call");
+        services::handle(inner.service, world, &call).unwrap_or_else(|| Err(services::unknown_operation(protocol, inner.action)))
     }
 }

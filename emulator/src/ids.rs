@@ -55,6 +55,12 @@ impl IdGenerator {
         format!("IQoJwanaSessionToken{}", base32_fixed(n.wrapping_mul(0xD6E8_FEB8_6659_FD93), 60))
     }
 
+    /// An IMDSv2 session token (56 characters, as AWS's are).
+    pub fn metadata_token(&mut self) -> String {
+        let n = self.next("imds-token");
+        format!("AQAEAwana{}", base32_fixed(n.wrapping_mul(0xA076_1D64_78BD_642F), 47))
+    }
+
     /// A request id in the UUID shape AWS uses.
     pub fn request_id(&mut self) -> String {
         let n = self.next("request");

@@ -16,8 +16,9 @@ use tokio::net::TcpListener;
 
 use crate::{
     clock::Clock,
-    dispatch::{self, HttpRequest},
+    dispatch::{self, HttpRequest, Shared},
     error::AwsError,
+    imds,
     profile::BehaviourProfile,
     protocol::{self, EncodedResponse, Protocol},
     state::World,
@@ -38,12 +39,6 @@ pub struct EmulatorConfig {
 pub enum StartError {
     #[error("cannot listen on 127.0.0.1:{port}: {source}")]
     Bind { port: u16, source: std::io::Error },
-}
-
-/// What every connection task shares.
-pub(crate) struct Shared {
-    pub world: Mutex<World>,
-    pub clock: Clock,
 }
 
 /// A running emulator. Dropping it stops the server.
@@ -111,6 +106,31 @@ impl Emulator {
         f(&world)
     }
 
+    /// Starts the instance-metadata endpoint of one instance on a loopback port of its own
+    /// (see [`crate::imds`]): unsigned, answering only about that instance. It stops when the
+    /// returned handle is dropped.
+    pub async fn serve_instance_metadata(&self, instance_id: &str) -> Result<MetadataEndpoint, StartError> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .map_err(|source| StartError::Bind { port: 0, source })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind { port: 0, source })?;
+        let (shutdown, mut stop) = tokio::sync::oneshot::channel::<()>();
+        let shared = self.shared.clone();
+        let instance_id: Arc<str> = Arc::from(instance_id);
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = &mut stop => break,
+                    accepted = listener.accept() => {
+                        let Ok((stream, _)) = accepted else { continue };
+                        tokio::spawn(serve_metadata_connection(shared.clone(), instance_id.clone(), stream));
+                    }
+                }
+            }
+        });
+        Ok(MetadataEndpoint { addr, _shutdown: shutdown })
+    }
+
     /// Stops accepting connections.
     pub fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -124,6 +144,41 @@ impl Drop for Emulator {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+/// A running instance-metadata endpoint; dropping it stops the listener.
+pub struct MetadataEndpoint {
+    addr: SocketAddr,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl MetadataEndpoint {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+async fn serve_metadata_connection(shared: Arc<Shared>, instance_id: Arc<str>, stream: tokio::net::TcpStream) {
+    let service = service_fn(move |request: Request<Incoming>| {
+        let shared = shared.clone();
+        let instance_id = instance_id.clone();
+        async move {
+            let (parts, _body) = request.into_parts();
+            let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut world = shared.world.lock().unwrap_or_else(|e| e.into_inner());
+                world.run_due(shared.clock.now());
+                imds::answer(&mut world, &instance_id, parts.method.as_str(), parts.uri.path(), &parts.headers)
+            }))
+            .unwrap_or_else(|_| imds::MetadataResponse::not_found());
+            let mut response = Response::new(Full::new(Bytes::from(answer.body)));
+            *response.status_mut() = http::StatusCode::from_u16(answer.status).unwrap_or(http::StatusCode::NOT_FOUND);
+            response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(answer.content_type));
+            Ok::<_, Infallible>(response)
+        }
+    });
+    if let Err(error) = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
+        tracing::debug!(%error, "metadata connection closed with an error");
     }
 }
 
@@ -141,23 +196,40 @@ async fn serve_connection(shared: Arc<Shared>, stream: tokio::net::TcpStream, pe
     }
 }
 
+/// The answer to a body over [`MAX_BODY_BYTES`].
+fn too_large() -> Response<Full<Bytes>> {
+    let error = AwsError::new(
+        "RequestEntityTooLarge",
+        413,
+        format!("Request body must be at most {MAX_BODY_BYTES} bytes"),
+    );
+    let mut response = to_http(protocol::encode_error(
+        Protocol::AwsQuery,
+        crate::protocol::ServiceId::Sts.wire(),
+        &error,
+        "00000000-0000-4000-8000-000000000000",
+    ));
+    // The body was not read: the connection cannot carry another request.
+    response.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+    response
+}
+
+/// A `Content-Length` over the limit (or one that is not a number) is refused before any of
+/// the body is awaited: the client may never send it.
+fn declared_length_too_large(headers: &http::HeaderMap) -> bool {
+    headers.get_all(http::header::CONTENT_LENGTH).iter().any(|value| {
+        value.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok()).is_none_or(|n| n > MAX_BODY_BYTES as u64)
+    })
+}
+
 async fn answer(shared: &Shared, peer: SocketAddr, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
+    if declared_length_too_large(&parts.headers) {
+        return too_large();
+    }
     let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(_) => {
-            let error = AwsError::new(
-                "RequestEntityTooLarge",
-                413,
-                format!("Request body must be at most {MAX_BODY_BYTES} bytes"),
-            );
-            return to_http(protocol::encode_error(
-                Protocol::AwsQuery,
-                crate::services::ServiceId::Sts.wire(),
-                &error,
-                "00000000-0000-4000-8000-000000000000",
-            ));
-        }
+        Err(_) => return too_large(),
     };
     let request = HttpRequest { parts: &parts, body: &body, peer };
     let encoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch::dispatch(shared, &request)))

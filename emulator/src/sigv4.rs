@@ -18,7 +18,7 @@ use crate::{
     error::AwsError,
     principal::Caller,
     protocol::Protocol,
-    state::{KeyOwner, KeyStatus, World},
+    state::{AccessKey, KeyOwner, KeyStatus, Session, World},
 };
 
 /// How far a request's `X-Amz-Date` may be from the emulator clock.
@@ -127,28 +127,8 @@ pub fn authenticate(
         .map_err(|_| AuthFailure::Incomplete(format!("Invalid X-Amz-Date: {amz_date}")))?
         .and_utc();
 
-    let key = world
-        .access_keys
-        .get(&auth.access_key_id)
-        .filter(|k| k.status == KeyStatus::Active)
-        .ok_or(AuthFailure::UnknownKey)?;
-    let presented_token = header(request.headers, "x-amz-security-token");
-    let session = match &key.owner {
-        KeyOwner::Session(session) => {
-            // A temporary key is only valid together with its own session token.
-            if presented_token != Some(session.session_token.as_str()) {
-                return Err(AuthFailure::UnknownKey);
-            }
-            Some(session)
-        }
-        KeyOwner::User { .. } => {
-            if presented_token.is_some() {
-                return Err(AuthFailure::UnknownKey);
-            }
-            None
-        }
-    };
-
+    let (key, session) = find_key(world, &auth.access_key_id, header(request.headers, "x-amz-security-token"))?;
+    let presented_token = session.map(|s| s.session_token.as_str());
     let expected = expected_signature(request, auth, signed_at, &key.secret, presented_token)?;
     if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
         return Err(AuthFailure::SignatureMismatch);
@@ -156,6 +136,50 @@ pub fn authenticate(
     if (wall_now - signed_at).num_minutes().abs() >= ALLOWED_SKEW_MINUTES {
         return Err(AuthFailure::SkewTooLarge { signed: amz_date.to_string(), now: wall_now });
     }
+    caller_of(world, now, key, session, request.source_ip)
+}
+
+/// Authenticates a credential a service stored (an alarm creator's key) the way a signed
+/// request is authenticated, but for the signature, which the service computes itself: the key
+/// must exist and be active, a temporary key is valid only with its own session token, and the
+/// session must not have expired.
+pub fn authenticate_stored(
+    world: &World,
+    now: DateTime<Utc>,
+    access_key_id: &str,
+    session_token: Option<&str>,
+) -> Result<Caller, AuthFailure> {
+    let (key, session) = find_key(world, access_key_id, session_token)?;
+    caller_of(world, now, key, session, IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+}
+
+/// The active key and, for a temporary key, its session; the presented token must be the
+/// session's own, and a long-term key must come without one.
+fn find_key<'w>(
+    world: &'w World,
+    access_key_id: &str,
+    presented_token: Option<&str>,
+) -> Result<(&'w AccessKey, Option<&'w Session>), AuthFailure> {
+    let key = world
+        .access_keys
+        .get(access_key_id)
+        .filter(|k| k.status == KeyStatus::Active)
+        .ok_or(AuthFailure::UnknownKey)?;
+    match &key.owner {
+        KeyOwner::Session(session) if presented_token == Some(session.session_token.as_str()) => Ok((key, Some(session))),
+        KeyOwner::User { .. } if presented_token.is_none() => Ok((key, None)),
+        // A temporary key is only valid together with its own session token.
+        _ => Err(AuthFailure::UnknownKey),
+    }
+}
+
+fn caller_of(
+    world: &World,
+    now: DateTime<Utc>,
+    key: &AccessKey,
+    session: Option<&Session>,
+    source_ip: IpAddr,
+) -> Result<Caller, AuthFailure> {
     if let Some(session) = session {
         if now >= session.expires {
             return Err(AuthFailure::ExpiredToken);
@@ -166,7 +190,7 @@ pub fn authenticate(
         principal,
         access_key_id: key.id.clone(),
         credential_kind: key.kind(),
-        source_ip: request.source_ip,
+        source_ip,
         token_issued: session.map(|s| s.issued),
     })
 }
@@ -194,6 +218,11 @@ fn expected_signature(
     }
     let mut settings = SigningSettings::default();
     settings.excluded_headers = Some(Vec::new());
+    if auth.service == "s3" {
+        // S3 signs the path as sent: no normalization, no second round of percent-encoding.
+        settings.uri_path_normalization_mode = aws_sigv4::http_request::UriPathNormalizationMode::Disabled;
+        settings.percent_encoding_mode = aws_sigv4::http_request::PercentEncodingMode::Single;
+    }
     if !auth.signed_headers.iter().any(|h| h == "x-amz-security-token") {
         settings.session_token_mode = aws_sigv4::http_request::SessionTokenMode::Exclude;
     }
@@ -292,6 +321,27 @@ impl AuthFailure {
                 AuthFailure::SkewTooLarge { signed, now } => {
                     AwsError::new("SignatureDoesNotMatch", 403, skew_message(signed, now))
                 }
+            },
+            // S3's own codes (S3 API reference, "List of error codes").
+            Protocol::RestXml => match self {
+                AuthFailure::Missing => AwsError::new("AccessDenied", 403, "Access Denied"),
+                AuthFailure::Incomplete(m) => AwsError::new("AuthorizationHeaderMalformed", 400, m.clone()),
+                AuthFailure::UnknownKey => AwsError::new(
+                    "InvalidAccessKeyId",
+                    403,
+                    "The AWS Access Key Id you provided does not exist in our records.",
+                ),
+                AuthFailure::SignatureMismatch => AwsError::new(
+                    "SignatureDoesNotMatch",
+                    403,
+                    "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+                ),
+                AuthFailure::ExpiredToken => AwsError::new("ExpiredToken", 400, "The provided token has expired."),
+                AuthFailure::SkewTooLarge { .. } => AwsError::new(
+                    "RequestTimeTooSkewed",
+                    403,
+                    "The difference between the request time and the current time is too large.",
+                ),
             },
             Protocol::AwsJson11 | Protocol::RpcV2Cbor => match self {
                 AuthFailure::Missing => {

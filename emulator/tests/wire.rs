@@ -19,6 +19,7 @@ struct Reply {
 }
 
 struct Req<'a> {
+    method: &'a str,
     path: &'a str,
     headers: Vec<(&'a str, String)>,
     body: Vec<u8>,
@@ -33,11 +34,11 @@ fn signed(mut req: Req<'_>, host: &str, service: &str, key: &str, secret: &str, 
         .region("us-east-1")
         .name(service)
         .time(at)
-        .settings(SigningSettings::default())
+        .settings(settings(service))
         .build()
         .unwrap();
     let signable = SignableRequest::new(
-        "POST",
+        req.method,
         req.path,
         req.headers.iter().map(|(k, v)| (*k, v.as_str())),
         SignableBody::Bytes(&req.body),
@@ -49,7 +50,18 @@ fn signed(mut req: Req<'_>, host: &str, service: &str, key: &str, secret: &str, 
     for (name, value) in instructions.headers() {
         headers.push((leak(name), value.to_string()));
     }
-    Req { path: leak(req.path), headers, body: req.body }
+    Req { method: leak(req.method), path: leak(req.path), headers, body: req.body }
+}
+
+/// What the SDKs sign with: S3 adds `x-amz-content-sha256` and signs the path as sent.
+fn settings(service: &str) -> SigningSettings {
+    let mut settings = SigningSettings::default();
+    if service == "s3" {
+        settings.payload_checksum_kind = aws_sigv4::http_request::PayloadChecksumKind::XAmzSha256;
+        settings.uri_path_normalization_mode = aws_sigv4::http_request::UriPathNormalizationMode::Disabled;
+        settings.percent_encoding_mode = aws_sigv4::http_request::PercentEncodingMode::Single;
+    }
+    settings
 }
 
 fn leak(s: &str) -> &'static str {
@@ -58,7 +70,7 @@ fn leak(s: &str) -> &'static str {
 
 async fn send(emulator: &Emulator, req: Req<'_>) -> Reply {
     let mut stream = tokio::net::TcpStream::connect(emulator.addr()).await.unwrap();
-    let mut head = format!("POST {} HTTP/1.1\r\n", req.path);
+    let mut head = format!("{} {} HTTP/1.1\r\n", req.method, req.path);
     let mut has_host = false;
     for (name, value) in &req.headers {
         has_host |= name.eq_ignore_ascii_case("host");
@@ -84,6 +96,7 @@ async fn emulator() -> Emulator {
 
 fn form(body: &str) -> Req<'static> {
     Req {
+        method: "POST",
         path: "/",
         headers: vec![("content-type", "application/x-www-form-urlencoded; charset=utf-8".to_string())],
         body: body.as_bytes().to_vec(),
@@ -92,6 +105,7 @@ fn form(body: &str) -> Req<'static> {
 
 fn json(target: &str, body: &str) -> Req<'static> {
     Req {
+        method: "POST",
         path: "/",
         headers: vec![
             ("content-type", "application/x-amz-json-1.1".to_string()),
@@ -232,4 +246,105 @@ async fn every_reply_carries_a_request_id_and_the_connection_survives_errors() {
     .await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert!(ok.body.contains("<Arn>arn:aws:iam::111111111111:user/admin</Arn>"), "{}", ok.body);
+}
+
+fn s3(method: &'static str, path: &'static str) -> Req<'static> {
+    Req { method, path, headers: Vec::new(), body: Vec::new() }
+}
+
+#[tokio::test]
+async fn s3_is_routed_by_method_and_path_and_answers_in_rest_xml() {
+    let emulator = emulator().await;
+    let (key, secret) = admin_a();
+    let host = emulator.addr().to_string();
+    let list = send(&emulator, signed(s3("GET", "/"), &host, "s3", key, secret, SystemTime::now())).await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert!(list.body.contains("<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"), "{}", list.body);
+    assert!(list.headers.contains("x-amz-request-id"), "{}", list.headers);
+
+    // Routed, not emulated yet: S3's own NotImplemented, never a query-protocol error.
+    let put = send(&emulator, signed(s3("PUT", "/reports/a.txt"), &host, "s3", key, secret, SystemTime::now())).await;
+    assert_eq!(put.status, 501, "{}", put.body);
+    assert!(put.body.contains("<Error><Code>NotImplemented</Code>"), "{}", put.body);
+
+    let unknown_key = send(
+        &emulator,
+        signed(s3("GET", "/"), &host, "s3", "AKIAUNKNOWNUNKNOWN00", secret, SystemTime::now()),
+    )
+    .await;
+    assert_eq!(unknown_key.status, 403);
+    assert!(
+        unknown_key.body.contains(
+            "<Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you provided does not exist in our records.</Message>"
+        ),
+        "{}",
+        unknown_key.body
+    );
+}
+
+#[tokio::test]
+async fn a_declared_body_over_the_limit_is_refused_at_once() {
+    let emulator = emulator().await;
+    let mut stream = tokio::net::TcpStream::connect(emulator.addr()).await.unwrap();
+    let head = format!("POST / HTTP/1.1\r\nhost: {}\r\ncontent-length: 99999999999\r\n\r\n", emulator.addr());
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    // No body follows: the answer must come without waiting for one.
+    tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut raw))
+        .await
+        .expect("the emulator answered instead of waiting for the body")
+        .unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("<Code>RequestEntityTooLarge</Code>"), "{text}");
+}
+
+async fn http(addr: std::net::SocketAddr, method: &str, path: &str, headers: &str) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!("{method} {path} HTTP/1.1\r\nhost: 169.254.169.254\r\n{headers}connection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    (head.split_whitespace().nth(1).unwrap().parse().unwrap(), body.to_string())
+}
+
+#[tokio::test]
+async fn instance_metadata_is_unsigned_and_answers_only_for_its_instance() {
+    let emulator = emulator().await;
+    let (key, secret) = admin_a();
+    let host = emulator.addr().to_string();
+    let run = send(
+        &emulator,
+        signed(
+            form("Action=RunInstances&Version=2016-11-15&ImageId=ami-374db956&MinCount=1&MaxCount=1&InstanceType=t2.micro"),
+            &host,
+            "ec2",
+            key,
+            secret,
+            SystemTime::now(),
+        ),
+    )
+    .await;
+    assert_eq!(run.status, 200, "{}", run.body);
+    let instance_id = run.body.split("<instanceId>").nth(1).and_then(|r| r.split('<').next()).unwrap().to_string();
+
+    let imds = emulator.serve_instance_metadata(&instance_id).await.unwrap();
+    let (status, body) = http(imds.addr(), "GET", "/latest/meta-data/instance-id", "").await;
+    assert_eq!((status, body.as_str()), (200, instance_id.as_str()));
+
+    let (status, token) = http(imds.addr(), "PUT", "/latest/api/token", "x-aws-ec2-metadata-token-ttl-seconds: 21600\r\n").await;
+    assert_eq!(status, 200);
+    assert_eq!(token.len(), 56, "{token}");
+    let (status, _) = http(imds.addr(), "PUT", "/latest/api/token", "x-aws-ec2-metadata-token-ttl-seconds: 21601\r\n").await;
+    assert_eq!(status, 400);
+
+    let (status, page) = http(imds.addr(), "GET", "/latest/meta-data/no-such-thing", "").await;
+    assert_eq!(status, 404);
+    assert!(page.contains("<title>404 - Not Found</title>"), "{page}");
+
+    // A metadata endpoint for an instance that does not exist answers nothing about anyone.
+    let stranger = emulator.serve_instance_metadata("i-00000000000000000").await.unwrap();
+    assert_eq!(http(stranger.addr(), "GET", "/latest/meta-data/instance-id", "").await.0, 404);
 }

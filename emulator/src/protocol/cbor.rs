@@ -344,6 +344,7 @@ mod tests {
             query: "",
             target: None,
             content_type: Some(CONTENT_TYPE),
+            host: None,
             body,
         }
     }

@@ -213,6 +213,7 @@ mod tests {
             query: "",
             target,
             content_type: Some("application/x-amz-json-1.1"),
+            host: None,
             body: body.as_bytes(),
         }
     }

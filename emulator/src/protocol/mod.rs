@@ -12,7 +12,11 @@
 mod cbor;
 mod json;
 mod query;
+mod rest_xml;
+mod service;
 mod xml;
+
+pub use service::ServiceId;
 
 use crate::{
     error::{AwsError, Fault},
@@ -30,6 +34,8 @@ pub enum Protocol {
     AwsJson11,
     /// CloudWatch for the Rust SDK: `smithy-protocol: rpc-v2-cbor`.
     RpcV2Cbor,
+    /// S3: the operation from method, path and host; XML documents without an envelope.
+    RestXml,
 }
 
 /// What the codecs need to know about a service's wire format.
@@ -82,6 +88,7 @@ pub fn decode(
         Protocol::AwsQuery | Protocol::Ec2Query => query::decode(protocol, request),
         Protocol::AwsJson11 => json::decode(wire, request),
         Protocol::RpcV2Cbor => cbor::decode(wire, request),
+        Protocol::RestXml => rest_xml::decode(request),
     }
 }
 
@@ -98,6 +105,7 @@ pub fn encode_output(
         Protocol::Ec2Query => xml::encode_ec2_output(wire, action, output, request_id),
         Protocol::AwsJson11 => json::encode_output(output, request_id),
         Protocol::RpcV2Cbor => cbor::encode_output(output, request_id),
+        Protocol::RestXml => xml::encode_rest_xml_output(wire, output, request_id),
     }
 }
 
@@ -113,6 +121,7 @@ pub fn encode_error(
         Protocol::Ec2Query => xml::encode_ec2_error(error, request_id),
         Protocol::AwsJson11 => json::encode_error(wire, error, request_id),
         Protocol::RpcV2Cbor => cbor::encode_error(wire, error, request_id),
+        Protocol::RestXml => xml::encode_rest_xml_error(error, request_id),
     }
 }
 
@@ -143,6 +152,8 @@ pub struct RawRequest<'a> {
     /// `X-Amz-Target` for awsJson, if present.
     pub target: Option<&'a str>,
     pub content_type: Option<&'a str>,
+    /// The `Host` header, for S3's virtual-hosted addressing.
+    pub host: Option<&'a str>,
     pub body: &'a [u8],
 }
 
@@ -221,6 +232,7 @@ mod tests {
             query,
             target,
             content_type: None,
+            host: None,
             body,
         };
         let decoded = decode(protocol, &WIRE, &request).unwrap();

@@ -410,6 +410,7 @@ mod tests {
             query: "",
             target: None,
             content_type: FORM,
+            host: None,
             body: body.as_bytes(),
         }
     }
@@ -445,6 +446,7 @@ mod tests {
             query: "Action=ListUsers&Version=2010-05-08&PathPrefix=%2Fdev%2F&MaxItems=10",
             target: None,
             content_type: None,
+            host: None,
             body: b"",
         };
         let decoded = decode(Protocol::AwsQuery, &request).unwrap();
@@ -465,6 +467,7 @@ mod tests {
             query: "Action=GetCallerIdentity&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc",
             target: None,
             content_type: None,
+            host: None,
             body: b"",
         };
         assert_eq!(

@@ -26,6 +26,8 @@ const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 const QUERY_CONTENT_TYPE: &str = "text/xml";
 /// What EC2 itself answers with.
 const EC2_CONTENT_TYPE: &str = "text/xml;charset=UTF-8";
+/// What S3 answers with.
+const REST_XML_CONTENT_TYPE: &str = "application/xml";
 
 /// Builds an XML document as text. Everything written through it is escaped, so the result is
 /// well-formed XML 1.0 whatever the values hold.
@@ -126,20 +128,30 @@ fn push_name(out: &mut String, name: &str) {
 /// How a dialect spells containers and timestamps.
 #[derive(Debug, Clone, Copy)]
 struct XmlDialect {
-    list_item: &'static str,
+    /// The element of each list item; `None` writes lists flattened (restXml's `@xmlFlattened`:
+    /// every item is an element named as the member, with no wrapper).
+    list_item: Option<&'static str>,
     map_entry: &'static str,
     timestamp: fn(&DateTime<Utc>) -> String,
 }
 
 const AWS_QUERY: XmlDialect = XmlDialect {
-    list_item: "member",
+    list_item: Some("member"),
     map_entry: "entry",
     timestamp: query_timestamp,
 };
 
 const EC2: XmlDialect = XmlDialect {
-    list_item: "item",
+    list_item: Some("item"),
     map_entry: "item",
+    timestamp: ec2_timestamp,
+};
+
+/// S3 (restXml): lists are flattened; a wrapped list (`<Buckets><Bucket>…`) is written by the
+/// handler as a structure holding the flattened list. Timestamps carry milliseconds.
+const REST_XML: XmlDialect = XmlDialect {
+    list_item: None,
+    map_entry: "entry",
     timestamp: ec2_timestamp,
 };
 
@@ -179,13 +191,20 @@ fn write_member(w: &mut XmlWriter, dialect: XmlDialect, name: &str, value: &Valu
             write_members(w, dialect, fields);
             w.close(name);
         }
-        Value::List(items) => {
-            w.open(name);
-            for item in items {
-                write_member(w, dialect, dialect.list_item, item);
+        Value::List(items) => match dialect.list_item {
+            Some(list_item) => {
+                w.open(name);
+                for item in items {
+                    write_member(w, dialect, list_item, item);
+                }
+                w.close(name);
             }
-            w.close(name);
-        }
+            None => {
+                for item in items {
+                    write_member(w, dialect, name, item);
+                }
+            }
+        },
         Value::Map(entries) => {
             w.open(name);
             for (key, entry_value) in entries {
@@ -533,4 +552,40 @@ mod tests {
         );
         assert_eq!(response.status, 400);
     }
+}
+
+/// restXml success: the handler's output holds one member, the document's root element
+/// (`ListAllMyBucketsResult`), written with the service's namespace. An output without members
+/// (PutObject, DeleteBucket) has an empty body.
+pub(crate) fn encode_rest_xml_output(wire: &ServiceWire, output: &Value, request_id: &str) -> EncodedResponse {
+    let members = output_members(output);
+    let Some((root, Value::Struct(fields))) = members.iter().find(|(_, v)| *v != Value::Null) else {
+        return EncodedResponse {
+            status: 200,
+            headers: vec![(REQUEST_ID_HEADER, request_id.to_string()), ("x-amz-request-id", request_id.to_string())],
+            body: Vec::new(),
+        };
+    };
+    let mut w = XmlWriter::new();
+    w.declaration().open_root(root, wire.xml_namespace);
+    write_members(&mut w, REST_XML, fields);
+    w.close(root);
+    let mut response = xml_response(200, REST_XML_CONTENT_TYPE, request_id, w.finish());
+    response.headers.push(("x-amz-request-id", request_id.to_string()));
+    response
+}
+
+/// restXml (S3) error: a bare `Error` root with `Code`, `Message` and `RequestId`
+/// (botocore `RestXMLParser._do_error_parse`, aws-sdk-s3 `parse_error_metadata`).
+pub(crate) fn encode_rest_xml_error(error: &AwsError, request_id: &str) -> EncodedResponse {
+    let mut w = XmlWriter::new();
+    w.declaration()
+        .open("Error")
+        .text_element("Code", &error.code)
+        .text_element("Message", &error.message)
+        .text_element("RequestId", request_id)
+        .close("Error");
+    let mut response = xml_response(error.status, REST_XML_CONTENT_TYPE, request_id, w.finish());
+    response.headers.push(("x-amz-request-id", request_id.to_string()));
+    response
 }

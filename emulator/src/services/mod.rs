@@ -6,121 +6,20 @@ pub mod cloudwatch;
 pub mod ec2;
 pub mod iam;
 pub mod kms;
+pub mod s3;
 pub mod sts;
 
 use chrono::{DateTime, Utc};
 
+pub use crate::protocol::ServiceId;
 use crate::{
     authz::{denied_message, AuthzRequest, RequestFacts},
     error::AwsError,
     principal::Caller,
-    protocol::{Protocol, ServiceWire},
+    protocol::Protocol,
     state::World,
     value::Value,
 };
-
-/// Every service the emulator routes, emulated or not yet: an unemulated service still gets
-/// correct authentication errors and an unknown-operation error in its own protocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ServiceId {
-    Iam,
-    Sts,
-    Ec2,
-    CloudWatch,
-    CloudFormation,
-    AutoScaling,
-    Kms,
-    Ssm,
-}
-
-const fn query_wire(signing_name: &'static str, api_version: &'static str, xml_namespace: &'static str) -> ServiceWire {
-    ServiceWire {
-        signing_name,
-        api_version,
-        xml_namespace,
-        json_target_prefix: None,
-        cbor_service_name: None,
-        query_compatible: false,
-    }
-}
-
-const IAM: ServiceWire = query_wire("iam", "2010-05-08", "https://iam.amazonaws.com/doc/2010-05-08/");
-const STS: ServiceWire = query_wire("sts", "2011-06-15", "https://sts.amazonaws.com/doc/2011-06-15/");
-const EC2: ServiceWire = query_wire("ec2", "2016-11-15", "http://ec2.amazonaws.com/doc/2016-11-15/");
-const CLOUDFORMATION: ServiceWire =
-    query_wire("cloudformation", "2010-05-15", "http://cloudformation.amazonaws.com/doc/2010-05-15/");
-const AUTOSCALING: ServiceWire =
-    query_wire("autoscaling", "2011-01-01", "http://autoscaling.amazonaws.com/doc/2011-01-01/");
-// The Rust SDK speaks rpcv2Cbor to CloudWatch and current botocore speaks awsJson 1.0 (same
-// target prefix, served by the JSON codec); older CLIs use the query protocol.
-const CLOUDWATCH: ServiceWire = ServiceWire {
-    cbor_service_name: Some("GraniteServiceVersion20100801"),
-    json_target_prefix: Some("GraniteServiceVersion20100801"),
-    query_compatible: true,
-    ..query_wire("monitoring", "2010-08-01", "http://monitoring.amazonaws.com/doc/2010-08-01/")
-};
-const KMS: ServiceWire = ServiceWire {
-    json_target_prefix: Some("TrentService"),
-    ..query_wire("kms", "2014-11-01", "")
-};
-const SSM: ServiceWire = ServiceWire {
-    json_target_prefix: Some("AmazonSSM"),
-    ..query_wire("ssm", "2014-11-06", "")
-};
-
-impl ServiceId {
-    pub const ALL: [ServiceId; 8] = [
-        ServiceId::Iam,
-        ServiceId::Sts,
-        ServiceId::Ec2,
-        ServiceId::CloudWatch,
-        ServiceId::CloudFormation,
-        ServiceId::AutoScaling,
-        ServiceId::Kms,
-        ServiceId::Ssm,
-    ];
-
-    pub fn wire(self) -> &'static ServiceWire {
-        match self {
-            ServiceId::Iam => &IAM,
-            ServiceId::Sts => &STS,
-            ServiceId::Ec2 => &EC2,
-            ServiceId::CloudWatch => &CLOUDWATCH,
-            ServiceId::CloudFormation => &CLOUDFORMATION,
-            ServiceId::AutoScaling => &AUTOSCALING,
-            ServiceId::Kms => &KMS,
-            ServiceId::Ssm => &SSM,
-        }
-    }
-
-    /// The protocol a query-style request to this service speaks.
-    pub fn query_protocol(self) -> Protocol {
-        if self == ServiceId::Ec2 {
-            Protocol::Ec2Query
-        } else {
-            Protocol::AwsQuery
-        }
-    }
-
-    /// The service a request belongs to, from the SigV4 credential scope.
-    pub fn from_signing_name(name: &str) -> Option<ServiceId> {
-        Self::ALL.into_iter().find(|s| s.wire().signing_name == name)
-    }
-
-    pub fn from_api_version(version: &str) -> Option<ServiceId> {
-        Self::ALL.into_iter().find(|s| s.wire().api_version == version)
-    }
-
-    pub fn from_json_target(target: &str) -> Option<ServiceId> {
-        let prefix = target.split('.').next()?;
-        Self::ALL.into_iter().find(|s| s.wire().json_target_prefix == Some(prefix))
-    }
-
-    pub fn from_cbor_path(path: &str) -> Option<ServiceId> {
-        let name = path.strip_prefix("/service/")?.split('/').next()?;
-        Self::ALL.into_iter().find(|s| s.wire().cbor_service_name == Some(name))
-    }
-}
 
 /// One decoded, authenticated request, as a handler sees it.
 #[derive(Debug, Clone, Copy)]
@@ -204,6 +103,11 @@ pub fn unknown_operation(protocol: Protocol, action: &str) -> AwsError {
         Protocol::AwsJson11 | Protocol::RpcV2Cbor => {
             AwsError::new("UnknownOperationException", 400, format!("Unknown operation {action}"))
         }
+        Protocol::RestXml => AwsError::new(
+            "NotImplemented",
+            501,
+            format!("The {action} operation is not implemented by the wana emulator."),
+        ),
     }
 }
 
@@ -216,6 +120,7 @@ pub fn handle(service: ServiceId, world: &mut World, call: &Call<'_>) -> Option<
         ServiceId::CloudWatch => cloudwatch::handle(world, call),
         ServiceId::CloudFormation => cloudformation::handle(world, call),
         ServiceId::Kms => kms::handle(world, call),
+        ServiceId::S3 => s3::handle(world, call),
         ServiceId::AutoScaling | ServiceId::Ssm => None,
     }
 }

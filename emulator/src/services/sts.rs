@@ -2,11 +2,14 @@
 
 use chrono::Duration;
 
+use wana_policy::{NamedPolicy, Policy};
+
 use crate::{
     authz::AuthzRequest,
     error::AwsError,
-    principal::{CredentialKind, Principal},
+    principal::{Caller, CredentialKind, Principal},
     state::{AccessKey, KeyOwner, KeyStatus, Session, World},
+    validation,
     value::Value,
 };
 
@@ -40,8 +43,10 @@ fn assume_role(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
     validate_session_name(session_name)?;
     let duration = call.optional_i64("DurationSeconds")?.unwrap_or(DEFAULT_DURATION_SECONDS);
     if duration < MIN_DURATION_SECONDS {
-        return Err(AwsError::validation(format!(
-            "1 validation error detected: Value '{duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to {MIN_DURATION_SECONDS}"
+        return Err(AwsError::validation(validation::one(
+            "durationSeconds",
+            Some(&duration.to_string()),
+            &format!("Member must have value greater than or equal to {MIN_DURATION_SECONDS}"),
         )));
     }
     let caller = call.caller;
@@ -64,8 +69,12 @@ fn assume_role(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
         .account(role_account)
         .and_then(|a| a.iam.roles.get(role_name))
         .filter(|r| r.arn == role_arn || format!("arn:aws:iam::{role_account}:role/{}", r.name) == role_arn)
-        .cloned()
-        .ok_or_else(denied)?;
+        .cloned();
+    let Some(role) = role else {
+        // Logged like every decision: no trust policy exists to allow it.
+        world.authorize(call.facts(), &missing_role_request(role_arn, role_account));
+        return Err(denied());
+    };
 
     let mut request = AuthzRequest::new("sts:AssumeRole", &role.arn);
     request.resource_policy = Some(&role.trust_policy.parsed);
@@ -136,6 +145,68 @@ fn assume_role(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
         ))
 }
 
+/// The question asked of a role that does not exist: with no trust policy to consult, the
+/// authoritative resource policy is an empty one, so the decision is an implicit deny.
+fn missing_role_request<'a>(role_arn: &'a str, role_account: &'a str) -> AuthzRequest<'a> {
+    static NO_TRUST_POLICY: std::sync::OnceLock<NamedPolicy> = std::sync::OnceLock::new();
+    let empty = NO_TRUST_POLICY.get_or_init(|| {
+        NamedPolicy::new("no such role", Policy { version: None, id: None, statements: Vec::new() })
+    });
+    let mut request = AuthzRequest::new("sts:AssumeRole", role_arn);
+    request.resource_policy = Some(empty);
+    request.resource_account = Some(role_account);
+    request.resource_policy_is_authoritative = true;
+    request
+}
+
+/// A service assumes a role of an account to act (the port's `Acting::ServiceRole`): the role's
+/// trust policy must allow the service principal, decided and logged like any `sts:AssumeRole`.
+/// A role that does not exist, or whose trust policy does not name the service, gives
+/// `AccessDenied` in STS's words.
+pub fn service_session(
+    world: &mut World,
+    now: chrono::DateTime<chrono::Utc>,
+    region: &str,
+    account: &str,
+    role_name: &str,
+    service: &str,
+    session_name: &str,
+) -> Result<Caller, AwsError> {
+    let role_arn = format!("arn:aws:iam::{account}:role/{role_name}");
+    let role = world.account(account).and_then(|a| a.iam.roles.get(role_name)).cloned();
+    let decision = match &role {
+        Some(role) => {
+            let mut request = AuthzRequest::new("sts:AssumeRole", &role.arn);
+            request.resource_policy = Some(&role.trust_policy.parsed);
+            request.resource_account = Some(account);
+            request.resource_policy_is_authoritative = true;
+            request.context.push(("sts:RoleSessionName", session_name.to_string()));
+            world.authorize_service(service, now, region, &request)
+        }
+        None => world.authorize_service(service, now, region, &missing_role_request(&role_arn, account)),
+    };
+    let role = role.filter(|_| decision.is_allowed()).ok_or_else(|| {
+        AwsError::new(
+            "AccessDenied",
+            403,
+            format!("User: {service} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"),
+        )
+    })?;
+    Ok(Caller {
+        principal: Principal::AssumedRole {
+            account: account.to_string(),
+            role_name: role.name.clone(),
+            role_path: role.path.clone(),
+            role_id: role.id.clone(),
+            session_name: session_name.to_string(),
+        },
+        access_key_id: String::new(),
+        credential_kind: CredentialKind::Temporary,
+        source_ip: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        token_issued: Some(now),
+    })
+}
+
 /// `arn:aws:iam::<account>:role/<path/><name>` → (account, name).
 fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
     let rest = arn.strip_prefix("arn:aws:iam::")?;
@@ -149,13 +220,17 @@ fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
 fn validate_session_name(name: &str) -> Result<(), AwsError> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
     if !name.chars().all(allowed) {
-        return Err(AwsError::validation(format!(
-            "1 validation error detected: Value '{name}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
+        return Err(AwsError::validation(validation::one(
+            "roleSessionName",
+            Some(name),
+            "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
         )));
     }
     if !(2..=64).contains(&name.len()) {
-        return Err(AwsError::validation(format!(
-            "1 validation error detected: Value '{name}' at 'roleSessionName' failed to satisfy constraint: Member must have length between 2 and 64"
+        return Err(AwsError::validation(validation::one(
+            "roleSessionName",
+            Some(name),
+            "Member must have length between 2 and 64",
         )));
     }
     Ok(())

@@ -1753,6 +1753,7 @@ fn sdk_service_name(service: ServiceId) -> &'static str {
         ServiceId::AutoScaling => "AutoScaling",
         ServiceId::Kms => "Kms",
         ServiceId::Ssm => "Ssm",
+        ServiceId::S3 => "S3",
     }
 }
 
