@@ -111,6 +111,20 @@ pub struct Step {
 }
 
 impl Step {
+    /// The step with every text-bearing field redacted.
+    pub fn redacted(&self, redactor: &Redactor) -> Step {
+        Step {
+            phase: self.phase,
+            principal: redactor.redact_text(&self.principal),
+            call: redactor.redact_text(&self.call),
+            ok: self.ok,
+            error_code: self.error_code.clone(),
+            error_message: self.error_message.as_deref().map(|m| redactor.redact_text(m)),
+            detail: redactor.redact_json(&self.detail),
+            note: self.note.as_deref().map(|n| redactor.redact_text(n)),
+        }
+    }
+
     pub fn succeeded(phase: Phase, principal: impl Into<String>, call: impl Into<String>) -> Step {
         Step {
             phase,
@@ -198,7 +212,7 @@ impl Recorder {
 
     /// Records a step as given (its own phase wins), scrubbed of secrets.
     pub fn push(&mut self, step: Step) -> &Step {
-        let step = self.secrets.redact_step(&step);
+        let step = step.redacted(&self.secrets);
         tracing::debug!(
             phase = %step.phase,
             principal = %step.principal,
@@ -445,5 +459,31 @@ mod tests {
             serde_json::to_value(Phase::Teardown).unwrap(),
             json!("teardown")
         );
+    }
+
+    #[test]
+    fn steps_are_redacted_in_every_text_field() {
+        let step = Step {
+            phase: Phase::Trigger,
+            principal: "role@111111111111".into(),
+            call: "ec2:StartInstances".into(),
+            ok: false,
+            error_code: Some("AccessDenied".into()),
+            error_message: Some(
+                "User: arn:aws:sts::222222222222:assumed-role/Ops/s is not authorized".into(),
+            ),
+            detail: json!({ "InstanceId": "i-0123456789abcdef0" }),
+            note: Some("created at 2024-01-01T00:00:00Z".into()),
+        };
+        let redacted = step.redacted(&Redactor::full());
+        assert_eq!(redacted.principal, "role@<account-a>");
+        assert_eq!(
+            redacted.error_message.as_deref(),
+            Some("User: arn:aws:sts::<account-b>:assumed-role/Ops/s is not authorized")
+        );
+        assert_eq!(redacted.detail, json!({ "InstanceId": "<instance-id>" }));
+        assert_eq!(redacted.note.as_deref(), Some("created at <timestamp>"));
+        assert_eq!(redacted.error_code.as_deref(), Some("AccessDenied"));
+        assert_eq!(redacted.redacted(&Redactor::full()), redacted);
     }
 }

@@ -16,7 +16,6 @@ use regex::{Captures, Regex};
 use serde_json::Value;
 use wana_emulator::DEFAULT_ACCOUNTS;
 
-use crate::outcome::Step;
 
 pub const SECRET: &str = "<secret>";
 pub const SESSION_TOKEN: &str = "<session-token>";
@@ -180,20 +179,6 @@ impl Redactor {
             _ => self.redact_text(text),
         }
     }
-
-    /// Redacts every text-bearing field of a step.
-    pub fn redact_step(&self, step: &Step) -> Step {
-        Step {
-            phase: step.phase,
-            principal: self.redact_text(&step.principal),
-            call: self.redact_text(&step.call),
-            ok: step.ok,
-            error_code: step.error_code.clone(),
-            error_message: step.error_message.as_deref().map(|m| self.redact_text(m)),
-            detail: self.redact_json(&step.detail),
-            note: step.note.as_deref().map(|n| self.redact_text(n)),
-        }
-    }
 }
 
 fn normalize_field_name(name: &str) -> String {
@@ -305,7 +290,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::outcome::Phase;
 
     #[rstest]
     #[case::built_in_account_in_an_arn(
@@ -469,31 +453,5 @@ mod tests {
         let mut redactor = Redactor::full();
         redactor.add_account("444455556666", "sandbox");
         assert_eq!(redactor.redact_text("444455556666"), "<account-sandbox>");
-    }
-
-    #[test]
-    fn steps_are_redacted_in_every_text_field() {
-        let step = Step {
-            phase: Phase::Trigger,
-            principal: "role@111111111111".into(),
-            call: "ec2:StartInstances".into(),
-            ok: false,
-            error_code: Some("AccessDenied".into()),
-            error_message: Some(
-                "User: arn:aws:sts::222222222222:assumed-role/Ops/s is not authorized".into(),
-            ),
-            detail: json!({ "InstanceId": "i-0123456789abcdef0" }),
-            note: Some("created at 2024-01-01T00:00:00Z".into()),
-        };
-        let redacted = Redactor::full().redact_step(&step);
-        assert_eq!(redacted.principal, "role@<account-a>");
-        assert_eq!(
-            redacted.error_message.as_deref(),
-            Some("User: arn:aws:sts::<account-b>:assumed-role/Ops/s is not authorized")
-        );
-        assert_eq!(redacted.detail, json!({ "InstanceId": "<instance-id>" }));
-        assert_eq!(redacted.note.as_deref(), Some("created at <timestamp>"));
-        assert_eq!(redacted.error_code.as_deref(), Some("AccessDenied"));
-        assert_eq!(Redactor::full().redact_step(&redacted), redacted);
     }
 }

@@ -56,7 +56,7 @@ impl RunReport {
             expected_verdict: self.expected_verdict,
             matches_expectation: self.matches_expectation,
             error: self.error.as_deref().map(text),
-            steps: self.steps.iter().map(|s| redactor.redact_step(s)).collect(),
+            steps: self.steps.iter().map(|s| s.redacted(redactor)).collect(),
             narrative_notes: self.narrative_notes.iter().map(|n| text(n)).collect(),
         }
     }
