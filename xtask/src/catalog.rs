@@ -1,5 +1,6 @@
 //! `list` and `show`: reading the trap catalog.
 
+use crate::out::{outln, out};
 use std::process::ExitCode;
 
 use clap::Args;
@@ -22,22 +23,22 @@ pub fn list() -> anyhow::Result<ExitCode> {
         } else {
             "not runnable yet"
         };
-        println!("{:width$}  [{status}]  {}", trap.id, trap.summary);
+        outln!("{:width$}  [{status}]  {}", trap.id, trap.summary);
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn show(args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let trap = find_trap(&args.trap)?;
-    print!("{}", trap.narrative);
+    out!("{}", trap.narrative);
     if !trap.narrative.ends_with('\n') {
-        println!();
+        outln!();
     }
-    println!();
+    outln!();
     if trap.is_runnable() {
-        println!("Run it: cargo xtask repro {}", trap.id);
+        outln!("Run it: cargo xtask repro {}", trap.id);
     } else {
-        println!("This trap has no runnable scenario yet.");
+        outln!("This trap has no runnable scenario yet.");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! `emulator`: serve the emulator on a fixed port for the AWS CLI and SDKs, or print the shell
 //! environment that points them at it.
 
+use crate::out::{outln, out};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -32,7 +33,7 @@ fn parse_profile(text: &str) -> Result<BehaviourProfile, String> {
 pub fn run(args: &EmulatorArgs) -> anyhow::Result<ExitCode> {
     match &args.print_env {
         Some(account) => {
-            print!("{}", print_env(account, args.port)?);
+            out!("{}", print_env(account, args.port)?);
             Ok(ExitCode::SUCCESS)
         }
         None => {
@@ -74,18 +75,18 @@ async fn serve(port: u16, profile: BehaviourProfile) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot start the emulator on 127.0.0.1:{port}"))?;
     // `start` returns once the listener is bound, so requests are accepted from here on.
-    println!(
+    outln!(
         "wana emulator ready on {} (profile {profile})",
         emulator.endpoint_url()
     );
-    println!();
-    print!("{}", accounts_table());
-    println!();
-    println!(
+    outln!();
+    out!("{}", accounts_table());
+    outln!();
+    outln!(
         "In another shell: eval \"$(cargo xtask emulator --print-env a --port {})\"",
         emulator.addr().port()
     );
-    println!("Stop with Ctrl-C.");
+    outln!("Stop with Ctrl-C.");
 
     wait_for_shutdown().await?;
     tracing::info!("shutting the emulator down");

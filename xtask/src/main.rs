@@ -7,6 +7,7 @@
 mod bench;
 mod catalog;
 mod emulator;
+mod out;
 mod repro;
 mod test_command;
 

@@ -1,5 +1,6 @@
 //! `repro <trap>`: run a trap's scenario and report each run.
 
+use crate::out::{outln, out};
 use std::{process::ExitCode, str::FromStr};
 
 use clap::Args;
@@ -59,11 +60,11 @@ pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
         for profile in profiles {
             let report = RunReport::not_runnable(trap.id, args.backend, profile);
             if args.json {
-                println!("{}", report.to_json_line(&redactor));
+                outln!("{}", report.to_json_line(&redactor));
             }
         }
         if !args.json {
-            println!(
+            outln!(
                 "{} is not runnable yet: its scenario has not been written, so the verdict is \
                  unsupported.\nRead what the trap is about with `cargo xtask show {}`.",
                 trap.id, trap.id
@@ -80,12 +81,12 @@ pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
         let report = runtime.block_on(run_scenario(scenario, args.backend, profile));
         all_match &= report.matches_expectation;
         if args.json {
-            println!("{}", report.to_json_line(&redactor));
+            outln!("{}", report.to_json_line(&redactor));
         } else {
             if index > 0 {
-                println!();
+                outln!();
             }
-            print!("{}", report.render_text(&redactor));
+            out!("{}", report.render_text(&redactor));
         }
     }
     Ok(if all_match {

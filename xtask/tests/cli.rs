@@ -54,6 +54,25 @@ fn show_prints_the_narrative() {
     assert!(text.contains("401: AWS was not able to validate the provided access credentials"));
 }
 
+/// `cargo xtask show <trap> | head`: the reader closes the pipe before the narrative is
+/// written; the command must end quietly, not panic on the broken pipe.
+#[test]
+fn show_into_a_closed_pipe_exits_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["show", "alarm-recover"])
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the xtask binary runs");
+    // Close the read end at once, as `head` does once it has its lines.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let err = stderr(&output);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(output.status.code(), Some(0), "{err}");
+}
+
 #[test]
 fn show_of_an_unknown_trap_fails_and_lists_the_known_ones() {
     let output = xtask(&["show", "nope"]);
