@@ -127,6 +127,17 @@ pub struct ActionOutcome {
     pub error: Option<String>,
 }
 
+impl ActionOutcome {
+    /// The failure the trap is about: EC2 could not authenticate the credentials the action
+    /// ran with (`(401: AWS was not able to validate the provided access credentials)`). Any
+    /// other failure (a missing permission, an instance that cannot be recovered) is something
+    /// else, and must not count as the trap.
+    pub fn is_authentication_failure(&self) -> bool {
+        !self.succeeded
+            && self.error.as_deref().or(Some(self.summary.as_str())).is_some_and(|text| text.contains("(401: "))
+    }
+}
+
 async fn run(ctx: &mut RunContext) -> Result<Verdict, HarnessError> {
     // Provision: the report's two identities, both with PowerUserAccess.
     ctx.recorder.set_phase(Phase::Provision);
@@ -162,6 +173,15 @@ async fn run(ctx: &mut RunContext) -> Result<Verdict, HarnessError> {
              recover action needs no permissions of the alarm's creator, so whoever created the \
              alarm no longer matters.",
         );
+        return Ok(Verdict::NotReproduced);
+    }
+    if !role_action.is_authentication_failure() {
+        ctx.recorder.note(format!(
+            "The alarm created with the role session's temporary credentials failed, but not with \
+             the trap's 401 (EC2 unable to validate the credentials): {}. That is another failure, \
+             so the trap does not count as reproduced.",
+            role_action.error.as_deref().unwrap_or(&role_action.summary),
+        ));
         return Ok(Verdict::NotReproduced);
     }
     ctx.recorder.note(format!(
@@ -1075,7 +1095,16 @@ mod tests {
         );
         assert!(!failed.succeeded);
         assert_eq!(failed.action_state, "Failed");
+        assert!(failed.is_authentication_failure());
         assert!(failed.error.unwrap().contains("(401: "));
+
+        // A failure for another reason (a permission the action's identity lacks) is not the trap.
+        let unauthorized = parse_action_item(
+            "Failed to execute action arn:aws:automate:us-east-1:ec2:stop. Received error: \"x\"",
+            r#"{"error":"Encountered error calling EC2 stop. (403: You are not authorized to perform this operation.)","actionState":"Failed"}"#,
+        );
+        assert!(!unauthorized.succeeded);
+        assert!(!unauthorized.is_authentication_failure());
 
         let ok = parse_action_item(
             "Successfully executed action arn:aws:automate:us-east-1:ec2:recover",
