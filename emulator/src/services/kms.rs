@@ -10,6 +10,7 @@ use crate::{
         kms::{self, errors, EncryptionContext, Grant, GrantConstraints, Key, NewGrant, NewKey},
         World,
     },
+    validation,
     value::Value,
 };
 
@@ -192,9 +193,11 @@ fn create_key(world: &mut World, call: &Call<'_>, input: &Input<'_>) -> Result<V
 fn page<T>(items: Vec<T>, input: &Input<'_>) -> Result<(Vec<T>, Option<String>), AwsError> {
     let limit = input.int("Limit")?.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
-        return Err(errors::validation(format!(
-            "1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value {}",
-            if limit < 1 { "greater than or equal to 1" } else { "less than or equal to 1000" }
+        let bound = if limit < 1 { "greater than or equal to 1" } else { "less than or equal to 1000" };
+        return Err(errors::validation(validation::one(
+            "limit",
+            Some(&limit.to_string()),
+            &format!("Member must have value {bound}"),
         )));
     }
     let start = match input.string("Marker") {
@@ -275,9 +278,10 @@ fn check_algorithm(input: &Input<'_>, name: &str, member: &str) -> Result<(), Aw
             400,
             format!("The encryption algorithm {other} is not valid for this KMS key."),
         )),
-        Some(other) => Err(errors::validation(format!(
-            "1 validation error detected: Value '{other}' at '{member}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
-            ALGORITHMS.join(", ")
+        Some(other) => Err(errors::validation(validation::one(
+            member,
+            Some(other),
+            &format!("Member must satisfy enum value set: [{}]", ALGORITHMS.join(", ")),
         ))),
     }
 }
