@@ -17,6 +17,7 @@ mod server;
 pub mod services;
 mod sigv4;
 pub mod state;
+pub mod template;
 pub mod validation;
 pub mod value;
 

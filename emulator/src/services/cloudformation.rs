@@ -20,9 +20,10 @@ use crate::{
             Provisioners, Stack, StackResource, State, UpdatePlan,
         },
         scheduler::Event as Scheduled,
-        template::{GivenParameter, Template},
         World,
     },
+    template::{GivenParameter, Template},
+    validation,
     value::Value,
 };
 
@@ -58,9 +59,7 @@ const UPDATABLE: [&str; 5] = [
 ];
 
 fn constraint(value: &str, member: &str, rule: &str) -> AwsError {
-    AwsError::validation(format!(
-        "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {rule}"
-    ))
+    AwsError::validation(validation::one(member, Some(value), rule))
 }
 
 /// `StackName` of CreateStack: a new name, never an ARN.

@@ -12,7 +12,6 @@ pub mod ec2;
 pub mod iam;
 pub mod kms;
 pub mod scheduler;
-pub mod template;
 mod world;
 
 pub use world::{parse_document, AccessKey, Account, KeyOwner, KeyStatus, Regional, Session, World};
