@@ -143,11 +143,18 @@ impl World {
                 resource_policy_is_authoritative: request.resource_policy_is_authoritative,
             },
         );
-        self.record(service.to_string(), Some(service), request, &decision);
+        self.record(service.to_string(), Some(service), via_service(&request.context), request, &decision);
         decision
     }
 
-    fn record(&mut self, caller_arn: String, acting_service: Option<&str>, request: &AuthzRequest<'_>, decision: &Decision) {
+    fn record(
+        &mut self,
+        caller_arn: String,
+        acting_service: Option<&str>,
+        via_service: Option<String>,
+        request: &AuthzRequest<'_>,
+        decision: &Decision,
+    ) {
         tracing::debug!(
             caller = %caller_arn,
             acting = acting_service.unwrap_or("-"),
@@ -162,7 +169,7 @@ impl World {
             resource: request.resource.to_string(),
             allowed: decision.is_allowed(),
             explanation: decision.explain(),
-            via_service: via_service(&request.context),
+            via_service,
             acting_service: acting_service.map(str::to_string),
         });
     }
@@ -184,6 +191,17 @@ impl World {
         if let crate::principal::Principal::User { name, .. } = principal {
             context = context.with_key("aws:username", name.clone());
         }
+        if let Some(service) = &caller.via_service {
+            context = context.with_key("aws:ViaAWSService", "true");
+            if crate::principal::CALLED_VIA_SERVICES.contains(&service.as_str()) {
+                context = context
+                    .with_multi("aws:CalledVia", vec![service.clone()])
+                    .with_key("aws:CalledViaFirst", service.clone())
+                    .with_key("aws:CalledViaLast", service.clone());
+            }
+        } else {
+            context = context.with_key("aws:ViaAWSService", "false");
+        }
         if let Some(issued) = caller.token_issued {
             context = context.with_key(
                 "aws:TokenIssueTime",
@@ -201,7 +219,9 @@ impl World {
                 resource_policy_is_authoritative: request.resource_policy_is_authoritative,
             },
         );
-        self.record(principal.arn(), None, request, &decision);
+        // A forward-access call went via the acting service even where no condition key says so.
+        let via = via_service(&request.context).or_else(|| caller.via_service.clone());
+        self.record(principal.arn(), caller.via_service.as_deref(), via, request, &decision);
         decision
     }
 }
@@ -220,6 +240,7 @@ fn with_request_keys(mut context: RequestContext, request: &AuthzRequest<'_>) ->
     context
 }
 
+/// The service a forward-access call went through, as the request context names it.
 fn via_service(context: &[(&'static str, String)]) -> Option<String> {
     let first = |name: &str| context.iter().find(|(key, _)| *key == name).map(|(_, value)| value.clone());
     first("kms:ViaService").or_else(|| first("aws:CalledVia"))

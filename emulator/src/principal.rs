@@ -103,4 +103,20 @@ pub struct Caller {
     pub source_ip: IpAddr,
     /// When the session's credentials were issued, for `aws:TokenIssueTime`.
     pub token_issued: Option<DateTime<Utc>>,
+    /// The service principal (`cloudformation.amazonaws.com`) that makes this call with the
+    /// caller's identity, in a forward access session; `None` for the caller's own request.
+    pub via_service: Option<String>,
+}
+
+/// The services that name themselves in `aws:CalledVia` when they call with a principal's
+/// credentials (IAM user guide, "AWS global condition context keys", `aws:CalledVia`). Other
+/// services (EC2 using a volume's key) set only `aws:ViaAWSService`.
+pub const CALLED_VIA_SERVICES: [&str; 4] =
+    ["athena.amazonaws.com", "cloudformation.amazonaws.com", "dynamodb.amazonaws.com", "kms.amazonaws.com"];
+
+impl Caller {
+    /// The same identity, used by `service` on the caller's behalf (a forward access session).
+    pub fn via(&self, service: &str) -> Caller {
+        Caller { via_service: Some(service.to_string()), ..self.clone() }
+    }
 }

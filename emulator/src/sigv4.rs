@@ -192,6 +192,7 @@ fn caller_of(
         credential_kind: key.kind(),
         source_ip,
         token_issued: session.map(|s| s.issued),
+        via_service: None,
     })
 }
 

@@ -204,6 +204,7 @@ pub fn service_session(
         credential_kind: CredentialKind::Temporary,
         source_ip: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
         token_issued: Some(now),
+        via_service: None,
     })
 }
 

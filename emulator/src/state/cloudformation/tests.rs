@@ -31,6 +31,7 @@ fn caller(world: &World, key_id: &str) -> Caller {
         credential_kind: key.kind(),
         source_ip: "127.0.0.1".parse().unwrap(),
         token_issued: None,
+        via_service: None,
     }
 }
 

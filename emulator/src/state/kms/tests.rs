@@ -34,6 +34,7 @@ fn caller(principal: Principal) -> Caller {
         credential_kind: CredentialKind::LongTerm,
         source_ip: std::net::IpAddr::from([127, 0, 0, 1]),
         token_issued: None,
+        via_service: None,
     }
 }
 
