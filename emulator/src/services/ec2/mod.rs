@@ -1,0 +1,226 @@
+//! EC2 over the ec2 query protocol: instances, images, EBS volumes and the account's EBS
+//! encryption defaults.
+//!
+//! Input members arrive under their query names (`InstanceId.N` → `InstanceId`, `Filter.N.Name`
+//! / `Filter.N.Value.M`, `BlockDeviceMapping.N.Ebs.VolumeSize`, `IamInstanceProfile.Name`,
+//! `TagSpecification.N.Tag.M.Key`); output members are written under the model's
+//! `locationName`s (`reservationSet`, `instancesSet`, `instanceState`, `reason`, `dnsName`,
+//! `blockDeviceMapping`, `imageOwnerId`, `volumeSet`, `status`, `attachmentSet`, …), which are the
+//! names botocore's EC2 parser and the Rust SDK's `protocol_serde::shape_*` deserializers read.
+//!
+//! Every operation is authorized first, through `crate::authz`, as the caller; a denial is EC2's
+//! `UnauthorizedOperation` (HTTP 403) with an encoded authorization message.
+//!
+//! This file routes the operations and holds the authorization every one of them makes, the
+//! availability zones and the EBS encryption defaults; `decode` reads the query members,
+//! `encode` writes the output shapes, `instances` and `volumes_images` hold the other operations.
+
+use base64::Engine as _;
+use wana_policy::{Decision, Outcome};
+
+use crate::{
+    authz::{denied_message, AuthzRequest},
+    error::AwsError,
+    state::{ec2 as model, World},
+    value::Value,
+};
+
+use super::Call;
+
+mod decode;
+mod encode;
+mod instances;
+mod volumes_images;
+#[cfg(test)]
+mod tests;
+
+use decode::{any_matches, boolean, filters, invalid_filter, required, strings};
+use instances::{
+    describe_instance_status, describe_instances, reboot_instances, run_instances, start_instances, stop_instances,
+    terminate_instances,
+};
+use volumes_images::{create_volume, delete_volume, describe_images, describe_volumes};
+
+pub fn handle(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsError>> {
+    Some(match call.action {
+        "RunInstances" => run_instances(world, call),
+        "DescribeInstances" => describe_instances(world, call),
+        "DescribeInstanceStatus" => describe_instance_status(world, call),
+        "StartInstances" => start_instances(world, call),
+        "StopInstances" => stop_instances(world, call),
+        "RebootInstances" => reboot_instances(world, call),
+        "TerminateInstances" => terminate_instances(world, call),
+        "DescribeImages" => describe_images(world, call),
+        "CreateVolume" => create_volume(world, call),
+        "DescribeVolumes" => describe_volumes(world, call),
+        "DeleteVolume" => delete_volume(world, call),
+        "DescribeAvailabilityZones" => describe_availability_zones(world, call),
+        "EnableEbsEncryptionByDefault" => set_ebs_encryption_by_default(world, call, true),
+        "DisableEbsEncryptionByDefault" => set_ebs_encryption_by_default(world, call, false),
+        "GetEbsEncryptionByDefault" => get_ebs_encryption_by_default(world, call),
+        "ModifyEbsDefaultKmsKeyId" => modify_ebs_default_kms_key_id(world, call),
+        "ResetEbsDefaultKmsKeyId" => reset_ebs_default_kms_key_id(world, call),
+        "GetEbsDefaultKmsKeyId" => get_ebs_default_kms_key_id(world, call),
+        _ => return None,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authorization.
+
+fn instance_arn(region: &str, account: &str, id: &str) -> String {
+    format!("arn:aws:ec2:{region}:{account}:instance/{id}")
+}
+
+fn volume_arn(region: &str, account: &str, id: &str) -> String {
+    format!("arn:aws:ec2:{region}:{account}:volume/{id}")
+}
+
+/// Asks `crate::authz` whether the caller may perform `action` on `resource`; a denial is
+/// EC2's `UnauthorizedOperation`.
+fn authorize(
+    world: &mut World,
+    call: &Call<'_>,
+    action: &str,
+    resource: &str,
+    context: Vec<(&'static str, String)>,
+) -> Result<(), AwsError> {
+    let mut request = AuthzRequest::new(action, resource);
+    request.context.push(("ec2:Region", call.region.to_string()));
+    request.context.extend(context);
+    let decision = world.authorize(call.facts(), &request);
+    if decision.is_allowed() {
+        Ok(())
+    } else {
+        Err(unauthorized(call, action, resource, &decision))
+    }
+}
+
+/// EC2's form of an access denial: the IAM sentence inside EC2's own, followed by the
+/// authorization message encoded. AWS encrypts that message for `sts:DecodeAuthorizationMessage`;
+/// here it is the same JSON document in URL-safe base64, deterministic and without secrets.
+fn unauthorized(call: &Call<'_>, action: &str, resource: &str, decision: &Decision) -> AwsError {
+    let principal = &call.caller.principal;
+    let arn = principal.arn();
+    let sentence = denied_message(&arn, action, resource, decision);
+    let explicit_deny = matches!(decision.outcome, Outcome::ExplicitDeny { .. });
+    let decoded = serde_json::json!({
+        "allowed": false,
+        "explicitDeny": explicit_deny,
+        "matchedStatements": { "items": [] },
+        "failures": { "items": [] },
+        "context": {
+            "principal": { "id": principal.user_id(), "arn": arn },
+            "action": action,
+            "resource": resource,
+            "conditions": { "items": [] },
+        },
+    });
+    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(decoded.to_string());
+    AwsError::new(
+        "UnauthorizedOperation",
+        403,
+        format!(
+            "You are not authorized to perform this operation. {sentence}. Encoded authorization failure message: {encoded}"
+        ),
+    )
+}
+
+/// `DryRun`: once authorized, EC2 answers that the request would have succeeded.
+fn dry_run(call: &Call<'_>) -> Result<(), AwsError> {
+    if boolean(call.params, "DryRun")?.unwrap_or(false) {
+        Err(AwsError::new("DryRunOperation", 412, "Request would have succeeded, but DryRun flag is set."))
+    } else {
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Availability zones.
+
+fn describe_availability_zones(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
+    authorize(world, call, "ec2:DescribeAvailabilityZones", "*", Vec::new())?;
+    dry_run(call)?;
+    let zones = model::availability_zones(call.region);
+    let names = strings(call.params, "ZoneName");
+    if let Some(unknown) = names.iter().find(|n| !zones.contains(n)) {
+        return Err(AwsError::invalid_parameter_value(format!("The zone '{unknown}' does not exist.")));
+    }
+    let filters = filters(call.params)?;
+    let mut values = Vec::new();
+    for zone in &zones {
+        if !names.is_empty() && !names.contains(zone) {
+            continue;
+        }
+        let zone_id = model::zone_id(zone);
+        let mut keep = true;
+        for filter in &filters {
+            let one = |value: &str| any_matches(filter, &[value.to_string()]);
+            keep &= match filter.name.as_str() {
+                "zone-name" => one(zone),
+                "zone-id" => one(&zone_id),
+                "region-name" => one(call.region),
+                "state" => one("available"),
+                "zone-type" => one("availability-zone"),
+                other => return Err(invalid_filter(other)),
+            };
+        }
+        if keep {
+            values.push(
+                Value::structure()
+                    .with("zoneName", zone.as_str())
+                    .with("zoneId", zone_id)
+                    .with("zoneState", "available")
+                    .with("regionName", call.region)
+                    .with("messageSet", Value::List(Vec::new()))
+                    .with("optInStatus", "opt-in-not-required")
+                    .with("groupName", call.region)
+                    .with("networkBorderGroup", call.region)
+                    .with("zoneType", "availability-zone"),
+            );
+        }
+    }
+    Ok(Value::structure().with("availabilityZoneInfo", Value::List(values)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// EBS encryption by default.
+
+fn set_ebs_encryption_by_default(world: &mut World, call: &Call<'_>, enabled: bool) -> Result<Value, AwsError> {
+    let action = if enabled { "ec2:EnableEbsEncryptionByDefault" } else { "ec2:DisableEbsEncryptionByDefault" };
+    authorize(world, call, action, "*", Vec::new())?;
+    dry_run(call)?;
+    model::set_ebs_encryption_by_default(world, call.account(), call.region, enabled);
+    Ok(Value::structure().with("ebsEncryptionByDefault", enabled))
+}
+
+fn get_ebs_encryption_by_default(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
+    authorize(world, call, "ec2:GetEbsEncryptionByDefault", "*", Vec::new())?;
+    dry_run(call)?;
+    let enabled = model::ebs_encryption_by_default(world, call.account(), call.region);
+    Ok(Value::structure().with("ebsEncryptionByDefault", enabled).with("sseType", "sse-ebs"))
+}
+
+fn modify_ebs_default_kms_key_id(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
+    let key_id = required(call.params, "KmsKeyId")?;
+    authorize(world, call, "ec2:ModifyEbsDefaultKmsKeyId", "*", Vec::new())?;
+    dry_run(call)?;
+    let arn = model::volume_key_arn(world, call.facts(), key_id);
+    model::set_ebs_default_kms_key_id(world, call.account(), call.region, Some(arn.clone()));
+    Ok(Value::structure().with("kmsKeyId", arn))
+}
+
+fn reset_ebs_default_kms_key_id(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
+    authorize(world, call, "ec2:ResetEbsDefaultKmsKeyId", "*", Vec::new())?;
+    dry_run(call)?;
+    model::set_ebs_default_kms_key_id(world, call.account(), call.region, None);
+    let key = model::ebs_default_kms_key_id(world, call.account(), call.region);
+    Ok(Value::structure().with("kmsKeyId", key))
+}
+
+fn get_ebs_default_kms_key_id(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
+    authorize(world, call, "ec2:GetEbsDefaultKmsKeyId", "*", Vec::new())?;
+    dry_run(call)?;
+    let key = model::ebs_default_kms_key_id(world, call.account(), call.region);
+    Ok(Value::structure().with("kmsKeyId", key))
+}
