@@ -28,6 +28,7 @@ fn caller(principal: Principal, kind: CredentialKind, key: &str) -> Caller {
         credential_kind: kind,
         source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         token_issued: None,
+        via_service: None,
     }
 }
 

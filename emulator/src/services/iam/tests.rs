@@ -38,6 +38,7 @@ fn admin(world: &World) -> Caller {
         credential_kind: CredentialKind::LongTerm,
         source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         token_issued: None,
+        via_service: None,
     }
 }
 

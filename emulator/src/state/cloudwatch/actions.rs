@@ -299,6 +299,7 @@ fn creator_caller(world: &World, creator: &Creator) -> Option<Caller> {
         credential_kind: key.kind(),
         source_ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         token_issued: None,
+        via_service: None,
     })
 }
 
@@ -320,5 +321,6 @@ pub(super) fn role_session(world: &World, account: &str, role_name: &str) -> Cal
         credential_kind: CredentialKind::Temporary,
         source_ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         token_issued: None,
+        via_service: None,
     }
 }

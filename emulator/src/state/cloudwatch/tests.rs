@@ -41,6 +41,7 @@ fn world(profile: BehaviourProfile) -> (World, String) {
         credential_kind: CredentialKind::LongTerm,
         source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         token_issued: None,
+        via_service: None,
     };
     let launched_at = t0() - Duration::minutes(1);
     let spec = LaunchSpec {

@@ -29,6 +29,7 @@ fn caller() -> Caller {
         credential_kind: CredentialKind::LongTerm,
         source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         token_issued: None,
+        via_service: None,
     }
 }
 
