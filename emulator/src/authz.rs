@@ -147,6 +147,35 @@ impl World {
         decision
     }
 
+    /// Records a decision a service's model made by a documented rule rather than by a policy
+    /// (a recover alarm action needs no permissions), so that the log shows every step.
+    pub fn record_rule(&mut self, acting_service: &str, action: &str, resource: &str, rule: &str) {
+        self.authz_log.push(AuthzRecord {
+            caller_arn: acting_service.to_string(),
+            action: action.to_string(),
+            resource: resource.to_string(),
+            allowed: true,
+            explanation: rule.to_string(),
+            via_service: None,
+            acting_service: Some(acting_service.to_string()),
+        });
+    }
+
+    /// Records a call refused before authorization because its credentials did not authenticate
+    /// (a stored temporary key without its session token): denied, with the reason.
+    pub fn record_authentication_failure(&mut self, who: &str, action: &str, reason: &str) {
+        tracing::debug!(caller = who, action, reason, "authentication failed");
+        self.authz_log.push(AuthzRecord {
+            caller_arn: who.to_string(),
+            action: action.to_string(),
+            resource: "*".to_string(),
+            allowed: false,
+            explanation: format!("not authenticated: {reason}"),
+            via_service: None,
+            acting_service: None,
+        });
+    }
+
     fn record(
         &mut self,
         caller_arn: String,

@@ -139,6 +139,11 @@ pub(crate) fn dispatch(shared: &Shared, request: &HttpRequest<'_>) -> EncodedRes
     }
 }
 
+/// The port a world is connected to: inner calls through this pipeline.
+pub(crate) fn pipeline() -> crate::state::Port {
+    crate::state::Port::new(Pipeline)
+}
+
 /// The request pipeline as the port for inner calls ([`crate::port::Services`]): a service that
 /// acts as a principal is authenticated (a stored key as a signed request's key would be, a
 /// service role through its trust policy), then handled by the target service, whose handler
@@ -149,7 +154,7 @@ impl Services<World> for Pipeline {
     fn call(&self, world: &mut World, inner: InnerCall<'_>) -> Result<Value, AwsError> {
         let protocol = inner.service.native_protocol();
         let caller = match inner.acting {
-            Acting::ForwardAccess { caller, .. } => caller,
+            Acting::ForwardAccess { caller, service } => caller.via(&service),
             Acting::ServiceRole { account, role_name, service, session_name } => services::sts::service_session(
                 world,
                 inner.now,
@@ -160,12 +165,24 @@ impl Services<World> for Pipeline {
                 &session_name,
             )?,
             Acting::StoredCredential { access_key_id, session_token } => {
-                sigv4::authenticate_stored(world, inner.now, &access_key_id, session_token.as_deref())
-                    .map_err(|failure| failure.to_aws_error(protocol))?
+                match sigv4::authenticate_stored(world, inner.now, &access_key_id, session_token.as_deref()) {
+                    Ok(caller) => caller,
+                    Err(failure) => {
+                        let who = world
+                            .access_keys
+                            .get(&access_key_id)
+                            .and_then(|key| world.principal_of(key))
+                            .map_or_else(|| "an unknown access key".to_string(), |p| p.arn());
+                        let action = format!("{}:{}", inner.service.wire().signing_name, inner.action);
+                        world.record_authentication_failure(&who, &action, failure.reason());
+                        return Err(failure.to_aws_error(protocol));
+                    }
+                }
             }
         };
         let call = Call { caller: &caller, region: inner.region, now: inner.now, action: inner.action, params: &inner.params };
         tracing::debug!(service = inner.service.wire().signing_name, action = inner.action, caller = %caller.principal.arn(), "inner call");
-        services::handle(inner.service, world, &call).unwrap_or_else(|| Err(services::unknown_operation(protocol, inner.action)))
+        services::handle_inner(inner.service, world, &call)
+            .unwrap_or_else(|| Err(services::unknown_operation(protocol, inner.action)))
     }
 }

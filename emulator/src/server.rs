@@ -61,7 +61,7 @@ impl Emulator {
             .map_err(|source| StartError::Bind { port: config.port, source })?;
         let clock = Clock::default();
         let shared = Arc::new(Shared {
-            world: Mutex::new(World::new(config.profile, clock.now())),
+            world: Mutex::new(World::new(config.profile, clock.now()).with_port(dispatch::pipeline())),
             clock,
         });
         let (shutdown, mut stop) = tokio::sync::oneshot::channel::<()>();

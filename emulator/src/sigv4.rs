@@ -270,6 +270,20 @@ const INVALID_TOKEN: &str = "The security token included in the request is inval
 const EXPIRED_TOKEN: &str = "The security token included in the request is expired";
 
 impl AuthFailure {
+    /// Why, in words, for the authorization log (no key material).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            AuthFailure::Missing => "no credentials",
+            AuthFailure::Incomplete(_) => "an incomplete signature",
+            AuthFailure::UnknownKey => {
+                "the access key does not exist, is inactive, or is temporary and came without its session token"
+            }
+            AuthFailure::SignatureMismatch => "the signature does not match",
+            AuthFailure::ExpiredToken => "the session has expired",
+            AuthFailure::SkewTooLarge { .. } => "the request time is too far from the current time",
+        }
+    }
+
     /// The error the real service family returns for this failure.
     pub fn to_aws_error(&self, protocol: Protocol) -> AwsError {
         let skew_message = |signed: &str, now: &DateTime<Utc>| {

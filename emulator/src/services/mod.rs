@@ -111,6 +111,17 @@ pub fn unknown_operation(protocol: Protocol, action: &str) -> AwsError {
     }
 }
 
+/// Routes a call one service makes to another (see [`crate::port`]): the operations AWS
+/// services call internally (EC2's recovery of an instance for a CloudWatch alarm, which has no
+/// public API) first, then the public ones.
+pub fn handle_inner(service: ServiceId, world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsError>> {
+    match service {
+        ServiceId::Ec2 => ec2::handle_internal(world, call),
+        _ => None,
+    }
+    .or_else(|| handle(service, world, call))
+}
+
 /// Routes a call to its service. `None` means the service has no such operation.
 pub fn handle(service: ServiceId, world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsError>> {
     match service {

@@ -14,4 +14,4 @@ pub mod kms;
 pub mod scheduler;
 mod world;
 
-pub use world::{parse_document, AccessKey, Account, KeyOwner, KeyStatus, Regional, Session, World};
+pub use world::{parse_document, AccessKey, Account, KeyOwner, KeyStatus, Port, Regional, Session, World};

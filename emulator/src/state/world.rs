@@ -1,4 +1,7 @@
-use std::collections::{BTreeMap, HashMap};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+};
 
 use chrono::{DateTime, Utc};
 use wana_policy::{NamedPolicy, Policy, PolicyKind};
@@ -6,6 +9,9 @@ use wana_policy::{NamedPolicy, Policy, PolicyKind};
 use super::iam::{IamState, PolicyDocument, User};
 use crate::{
     accounts::DEFAULT_ACCOUNTS,
+    error::AwsError,
+    port::{InnerCall, Services},
+    value::Value,
     ids::IdGenerator,
     principal::{CredentialKind, Principal},
     profile::BehaviourProfile,
@@ -25,6 +31,37 @@ pub struct World {
     pub authz_log: crate::authz::AuthzLog,
     /// Effects AWS performs later (see [`super::scheduler`]).
     pub scheduler: super::scheduler::Scheduler,
+    /// How a service calls another as a principal (see [`crate::port`]): handed in by the
+    /// request pipeline, so that the state never names the services above it.
+    port: Port,
+}
+
+/// The pipeline inner calls go through.
+#[derive(Clone)]
+pub struct Port(Arc<dyn Services<World> + Send + Sync>);
+
+impl Port {
+    pub fn new(services: impl Services<World> + Send + Sync + 'static) -> Port {
+        Port(Arc::new(services))
+    }
+}
+
+impl std::fmt::Debug for Port {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Port")
+    }
+}
+
+/// The port of a world nobody connected: every inner call fails, visibly.
+struct Unconnected;
+
+impl Services<World> for Unconnected {
+    fn call(&self, _world: &mut World, call: InnerCall<'_>) -> Result<Value, AwsError> {
+        Err(AwsError::internal(format!(
+            "no request pipeline is connected to this world, so {} cannot be called",
+            call.action
+        )))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -109,6 +146,7 @@ impl World {
             access_keys: HashMap::new(),
             authz_log: Default::default(),
             scheduler: Default::default(),
+            port: Port::new(Unconnected),
         };
         for info in DEFAULT_ACCOUNTS {
             let mut account =
@@ -142,6 +180,19 @@ impl World {
             );
         }
         world
+    }
+
+    /// Connects the pipeline that carries inner calls (the server does, at start).
+    pub fn with_port(mut self, port: Port) -> World {
+        self.port = port;
+        self
+    }
+
+    /// A call one service makes to another as a principal: authenticated, authorized and
+    /// handled like a request from outside (see [`crate::port`]).
+    pub fn inner_call(&mut self, call: InnerCall<'_>) -> Result<Value, AwsError> {
+        let port = self.port.clone();
+        port.0.call(self, call)
     }
 
     pub fn account(&self, id: &str) -> Option<&Account> {

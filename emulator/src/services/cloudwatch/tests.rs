@@ -132,7 +132,7 @@ fn code_and_message(result: Result<Value, AwsError>) -> (String, u16, String) {
 
 #[test]
 fn current_put_metric_alarm_with_an_ec2_action_creates_the_events_service_linked_role() {
-    let mut world = World::new(BehaviourProfile::Current, t0());
+    let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     let session = power_role_session(&mut world);
     run(
         &mut world,
@@ -177,7 +177,7 @@ fn current_put_metric_alarm_with_an_ec2_action_creates_the_events_service_linked
 
 #[test]
 fn current_put_metric_alarm_without_create_service_linked_role_is_denied() {
-    let mut world = World::new(BehaviourProfile::Current, t0());
+    let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     let alice = user(&mut world, "alice", None, Some(CLOUDWATCH_ONLY));
     let result = run(
         &mut world,
@@ -210,7 +210,7 @@ fn current_put_metric_alarm_without_create_service_linked_role_is_denied() {
 
 #[test]
 fn legacy_put_metric_alarm_creates_no_service_linked_role() {
-    let mut world = World::new(BehaviourProfile::Legacy2016, t0());
+    let mut world = World::new(BehaviourProfile::Legacy2016, t0()).with_port(crate::dispatch::pipeline());
     let alice = user(&mut world, "alice", None, Some(CLOUDWATCH_ONLY));
     run(
         &mut world,
@@ -229,7 +229,7 @@ fn legacy_put_metric_alarm_creates_no_service_linked_role() {
 
 #[test]
 fn put_metric_alarm_is_authorized_on_the_alarm_arn() {
-    let mut world = World::new(BehaviourProfile::Current, t0());
+    let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     let nobody = user(&mut world, "nobody", None, None);
     let (code, status, message) = code_and_message(run(
         &mut world,
@@ -246,7 +246,7 @@ fn put_metric_alarm_is_authorized_on_the_alarm_arn() {
 
 #[test]
 fn describe_alarms_answers_every_field_the_alarm_has_and_never_the_creator() {
-    let mut world = World::new(BehaviourProfile::Legacy2016, t0());
+    let mut world = World::new(BehaviourProfile::Legacy2016, t0()).with_port(crate::dispatch::pipeline());
     let session = power_role_session(&mut world);
     run(
         &mut world,
@@ -322,7 +322,7 @@ fn describe_alarms_answers_every_field_the_alarm_has_and_never_the_creator() {
 
 #[test]
 fn describe_alarms_filters() {
-    let mut world = World::new(BehaviourProfile::Current, t0());
+    let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     let admin = user(
         &mut world,
         "ops",
@@ -421,7 +421,7 @@ fn describe_alarms_filters() {
 
 #[test]
 fn query_protocol_members_arrive_as_text_and_are_read_alike() {
-    let mut world = World::new(BehaviourProfile::Current, t0());
+    let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     let admin = user(
         &mut world,
         "ops",
@@ -514,7 +514,7 @@ fn put_metric_alarm_validation(
     #[case] code: &str,
     #[case] message: &str,
 ) {
-    let mut world = World::new(BehaviourProfile::Current, t0());
+    let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     let admin = user(
         &mut world,
         "ops",
@@ -537,7 +537,7 @@ fn put_metric_alarm_validation(
 
 #[test]
 fn describe_alarm_history_lists_newest_first_and_filters_actions() {
-    let mut world = World::new(BehaviourProfile::Legacy2016, t0());
+    let mut world = World::new(BehaviourProfile::Legacy2016, t0()).with_port(crate::dispatch::pipeline());
     let session = power_role_session(&mut world);
     run(
         &mut world,
@@ -642,7 +642,7 @@ fn describe_alarm_history_lists_newest_first_and_filters_actions() {
 
 #[test]
 fn set_alarm_state_errors() {
-    let mut world = World::new(BehaviourProfile::Current, t0());
+    let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     let admin = user(
         &mut world,
         "ops",
@@ -697,7 +697,7 @@ fn set_alarm_state_errors() {
 
 #[test]
 fn delete_and_enable_disable() {
-    let mut world = World::new(BehaviourProfile::Current, t0());
+    let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     let admin = user(
         &mut world,
         "ops",
@@ -761,7 +761,7 @@ fn delete_and_enable_disable() {
 
 #[test]
 fn describe_alarms_encodes_in_the_query_protocol_for_older_clients() {
-    let mut world = World::new(BehaviourProfile::Current, t0());
+    let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     let admin = user(
         &mut world,
         "ops",
@@ -789,7 +789,7 @@ fn describe_alarms_encodes_in_the_query_protocol_for_older_clients() {
 
 #[test]
 fn other_operations_are_not_claimed() {
-    let mut world = World::new(BehaviourProfile::Current, t0());
+    let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     let admin = user(&mut world, "ops", None, None);
     let params = Value::structure();
     let call = Call {

@@ -288,6 +288,16 @@ pub(super) fn reboot_instances(world: &mut World, call: &Call<'_>) -> Result<Val
     Ok(Value::structure().with("return", true))
 }
 
+/// A CloudWatch recover action: moves each running instance to new hardware, authorized as
+/// `ec2:RecoverInstances` for whoever the alarm acts as.
+pub(super) fn recover_instances(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
+    let ids = authorized_instances(world, call, "ec2:RecoverInstances")?;
+    for id in &ids {
+        model::perform_instance_action(world, call.account(), call.region, id, model::InstanceAction::Recover, call.now)?;
+    }
+    Ok(Value::structure().with("return", true))
+}
+
 pub(super) fn terminate_instances(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
     let ids = authorized_instances(world, call, "ec2:TerminateInstances")?;
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();

@@ -36,8 +36,8 @@ mod tests;
 
 use decode::{any_matches, boolean, filters, invalid_filter, required, strings};
 use instances::{
-    describe_instance_status, describe_instances, reboot_instances, run_instances, start_instances, stop_instances,
-    terminate_instances,
+    describe_instance_status, describe_instances, reboot_instances, recover_instances, run_instances, start_instances,
+    stop_instances, terminate_instances,
 };
 use volumes_images::{create_volume, delete_volume, describe_images, describe_volumes};
 
@@ -61,6 +61,15 @@ pub fn handle(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsErr
         "ModifyEbsDefaultKmsKeyId" => modify_ebs_default_kms_key_id(world, call),
         "ResetEbsDefaultKmsKeyId" => reset_ebs_default_kms_key_id(world, call),
         "GetEbsDefaultKmsKeyId" => get_ebs_default_kms_key_id(world, call),
+        _ => return None,
+    })
+}
+
+/// Operations AWS services call on EC2 internally, with no public API: reached only through the
+/// port ([`crate::port`]), never from a client (which gets `InvalidAction`).
+pub fn handle_internal(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsError>> {
+    Some(match call.action {
+        "RecoverInstances" => recover_instances(world, call),
         _ => return None,
     })
 }

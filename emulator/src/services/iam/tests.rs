@@ -26,7 +26,7 @@ fn now() -> DateTime<Utc> {
 }
 
 fn world() -> World {
-    World::new(BehaviourProfile::default(), now())
+    World::new(BehaviourProfile::default(), now()).with_port(crate::dispatch::pipeline())
 }
 
 /// The account's administrator, signing with its long-term key.

@@ -13,29 +13,32 @@ use super::{
     uuid, StackResource,
 };
 use crate::{
-    services::{self, Call, ServiceId},
+    port::{Acting, InnerCall},
+    protocol::ServiceId,
     template::Node,
     value::Value,
 };
 
 impl Engine<'_> {
-    /// Calls another service's handler as the stack caller; an error becomes the resource's
-    /// status reason (see [`failure_reason`]).
+    /// Calls another service for the stack's caller, through the port: CloudFormation uses the
+    /// caller's identity in a forward access session (`aws:CalledVia` =
+    /// `cloudformation.amazonaws.com`), and the target service authorizes it as for that caller.
+    /// An error becomes the resource's status reason (see [`failure_reason`]).
     fn call(&mut self, service: ServiceId, action: &str, params: Value) -> Result<Value, CallError> {
-        let call = Call { caller: &self.caller, region: &self.region, now: self.now, action, params: &params };
-        match services::handle(service, self.world, &call) {
-            Some(Ok(output)) => Ok(output),
-            Some(Err(error)) => {
-                let request_id = self.world.ids.request_id();
-                let token = uuid(self.world);
-                let reason = failure_reason(self.world.profile, service, action, &error, &request_id, &token);
-                Err(CallError { code: error.code.to_string(), reason })
-            }
-            None => Err(CallError {
-                code: "NotEmulated".into(),
-                reason: format!("wana: {}:{action} is not emulated yet", service.wire().signing_name),
-            }),
-        }
+        let call = InnerCall {
+            acting: Acting::ForwardAccess { caller: self.caller.clone(), service: CLOUDFORMATION_SERVICE.to_string() },
+            service,
+            region: &self.region,
+            now: self.now,
+            action,
+            params,
+        };
+        self.world.inner_call(call).map_err(|error| {
+            let request_id = self.world.ids.request_id();
+            let token = uuid(self.world);
+            let reason = failure_reason(self.world.profile, service, action, &error, &request_id, &token);
+            CallError { code: error.code.to_string(), reason }
+        })
     }
 
     /// A name for a resource the template does not name: `<stack>-<logical id>-<13 characters>`,
@@ -418,6 +421,9 @@ impl Engine<'_> {
         Ok(())
     }
 }
+
+/// CloudFormation's service principal.
+const CLOUDFORMATION_SERVICE: &str = "cloudformation.amazonaws.com";
 
 struct CallError {
     code: String,

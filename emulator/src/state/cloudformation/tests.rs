@@ -20,7 +20,7 @@ fn now() -> DateTime<Utc> {
 }
 
 fn world() -> World {
-    World::new(BehaviourProfile::Current, now())
+    World::new(BehaviourProfile::Current, now()).with_port(crate::dispatch::pipeline())
 }
 
 fn caller(world: &World, key_id: &str) -> Caller {
@@ -229,7 +229,7 @@ fn a_denied_inner_call_fails_the_resource_and_the_stack_rolls_back() {
 
 #[test]
 fn the_legacy_profile_names_the_api_call_in_the_reason() {
-    let mut world = World::new(BehaviourProfile::Legacy2016, now());
+    let mut world = World::new(BehaviourProfile::Legacy2016, now()).with_port(crate::dispatch::pipeline());
     let power = power_user(&mut world);
     let body = r#"{"Resources": {"Role": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "app",
             "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []}}}}}"#;

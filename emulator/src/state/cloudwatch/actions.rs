@@ -1,20 +1,17 @@
 //! Alarm actions: the action ARNs CloudWatch accepts, which credentials an EC2 action runs with
 //! (the one place that rule lives), and running an action against EC2.
 
-use std::net::{IpAddr, Ipv4Addr};
-
 use chrono::{DateTime, Utc};
 
 use crate::{
-    authz::{AuthzRequest, RequestFacts},
-    principal::{Caller, CredentialKind, Principal},
+    error::AwsError,
+    port::{Acting, InnerCall},
     profile::BehaviourProfile,
+    protocol::ServiceId,
+    value::Value,
 };
 
-use super::super::{
-    ec2::{perform_instance_action, InstanceAction},
-    KeyStatus,
-};
+use super::super::ec2::{perform_instance_action, InstanceAction};
 use super::{Creator, MetricAlarm, World};
 
 /// The EC2 actions an alarm can take.
@@ -34,6 +31,17 @@ impl Ec2Action {
             Ec2Action::Terminate => "terminate",
             Ec2Action::Reboot => "reboot",
             Ec2Action::Recover => "recover",
+        }
+    }
+
+    /// The EC2 operation an action calls (`RecoverInstances` is internal: EC2 has no public API
+    /// for it, and only a service's inner call reaches it).
+    pub fn api_operation(self) -> &'static str {
+        match self {
+            Ec2Action::Stop => "StopInstances",
+            Ec2Action::Terminate => "TerminateInstances",
+            Ec2Action::Reboot => "RebootInstances",
+            Ec2Action::Recover => "RecoverInstances",
         }
     }
 
@@ -126,16 +134,16 @@ pub fn parse_action(arn: &str) -> Option<ActionTarget> {
 /// Whose permissions an EC2 alarm action runs with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActionCredentials {
-    /// None are checked: the action just runs.
+    /// None are needed (CloudWatch user guide, recover actions): the action just runs.
     NotNeeded,
-    /// A session of the account's role of that name, authorized by the role's policies.
-    RoleSession { role_name: &'static str },
-    /// The long-term access key of whoever created or last updated the alarm, authorized by
-    /// that identity's policies at the time the action runs.
+    /// A session of the account's role of that name, which `service` assumes: the role's trust
+    /// policy must allow the service, and the role's policies authorize the EC2 call.
+    RoleSession { role_name: &'static str, service: &'static str },
+    /// The access key of whoever created or last updated the alarm, as CloudWatch stored it (the
+    /// key id, no session token). EC2 authenticates it as it would a signed request, so a
+    /// temporary key is refused with `AuthFailure` (401) and a long-term one is authorized by
+    /// its identity's policies at the time the action runs.
     Creator,
-    /// The creator signed with temporary credentials, which this mechanism cannot use: EC2
-    /// answers `AuthFailure` (401).
-    CreatorCredentialsUnusable,
 }
 
 /// The role CloudWatch's EC2 actions use since 2017-12.
@@ -144,6 +152,10 @@ pub const EVENTS_SERVICE_LINKED_ROLE: &str = "AWSServiceRoleForCloudWatchEvents"
 pub const EVENTS_SERVICE: &str = "events.amazonaws.com";
 /// The role of the 2016 "for use with IAM roles" action ARNs.
 pub const LEGACY_ACTIONS_ROLE: &str = "EC2ActionsAccess";
+/// Who assumed `EC2ActionsAccess`: the era's helper scripts create it trusting
+/// `swf.amazonaws.com` (shared/aws-traps.md, Trap 1; secondary evidence), matching the
+/// `arn:aws:swf:…` action ARNs that use it.
+pub const LEGACY_ACTIONS_SERVICE: &str = "swf.amazonaws.com";
 /// The session name an action role session carries in traces.
 const ACTION_SESSION_NAME: &str = "CloudWatchAlarms";
 
@@ -157,39 +169,28 @@ const ACTION_SESSION_NAME: &str = "CloudWatchAlarms";
 ///     Japanese EC2 guide quoted by the source report: with STS temporary credentials an instance
 ///     cannot be recovered. The report observed exactly that: an alarm created through
 ///     CloudFormation with role credentials fails `(401: AWS was not able to validate the
-///     provided access credentials)`, the same alarm re-created by an IAM user succeeds.
+///     provided access credentials)`, the same alarm re-created by an IAM user succeeds. The
+///     401 is not decided here: it is EC2 failing to authenticate a temporary key that comes
+///     without its session token.
 ///   - stop/terminate/reboot with the `arn:aws:swf:…AWS_EC2.InstanceId.*/1.0` ARNs act as the
-///     `EC2ActionsAccess` role, which must exist in the account.
+///     `EC2ActionsAccess` role, which must exist in the account and trust `swf.amazonaws.com`.
 /// * `current`: recover needs no permissions ("No specific permissions are needed for alarms with
 ///   recover actions", CloudWatch user guide); stop/terminate/reboot act as the service-linked
-///   role `AWSServiceRoleForCloudWatchEvents`, whose policy `CloudWatchEventsServiceRolePolicy`
-///   allows them. The creator's credentials play no part.
-pub fn ec2_action_credentials(
-    profile: BehaviourProfile,
-    action: Ec2Action,
-    form: Ec2ArnForm,
-    creator_kind: CredentialKind,
-) -> ActionCredentials {
+///   role `AWSServiceRoleForCloudWatchEvents`, assumed by `events.amazonaws.com`, whose policy
+///   `CloudWatchEventsServiceRolePolicy` allows them. The creator's credentials play no part.
+pub fn ec2_action_credentials(profile: BehaviourProfile, action: Ec2Action, form: Ec2ArnForm) -> ActionCredentials {
     match profile {
         BehaviourProfile::Current => match action {
             Ec2Action::Recover => ActionCredentials::NotNeeded,
             Ec2Action::Stop | Ec2Action::Terminate | Ec2Action::Reboot => {
-                ActionCredentials::RoleSession {
-                    role_name: EVENTS_SERVICE_LINKED_ROLE,
-                }
+                ActionCredentials::RoleSession { role_name: EVENTS_SERVICE_LINKED_ROLE, service: EVENTS_SERVICE }
             }
         },
         BehaviourProfile::Legacy2016 => {
-            let uses_role = form == Ec2ArnForm::Swf && action != Ec2Action::Recover;
-            if uses_role {
-                ActionCredentials::RoleSession {
-                    role_name: LEGACY_ACTIONS_ROLE,
-                }
+            if form == Ec2ArnForm::Swf && action != Ec2Action::Recover {
+                ActionCredentials::RoleSession { role_name: LEGACY_ACTIONS_ROLE, service: LEGACY_ACTIONS_SERVICE }
             } else {
-                match creator_kind {
-                    CredentialKind::LongTerm => ActionCredentials::Creator,
-                    CredentialKind::Temporary => ActionCredentials::CreatorCredentialsUnusable,
-                }
+                ActionCredentials::Creator
             }
         }
     }
@@ -206,26 +207,25 @@ pub fn ec2_actions_need_service_linked_role(profile: BehaviourProfile) -> bool {
     }
 }
 
-/// EC2's answer for credentials it cannot validate (`AuthFailure`).
-const AUTH_FAILURE: (u16, &str) = (
-    401,
-    "AWS was not able to validate the provided access credentials",
-);
-/// EC2's answer for an identity whose policies do not allow the call (`UnauthorizedOperation`).
-const UNAUTHORIZED: (u16, &str) = (403, "You are not authorized to perform this operation.");
-
 /// CloudWatch's wording of an EC2 call that failed, after the only one observed (source report):
 /// `Encountered error calling EC2 recover. (401: AWS was not able to validate the provided access
-/// credentials)`. The other actions and errors follow the same pattern.
-fn ec2_error(action: Ec2Action, (status, message): (u16, &str)) -> String {
-    format!(
-        "Encountered error calling EC2 {}. ({status}: {message})",
-        action.word()
-    )
+/// credentials)`. The other actions and errors follow the same pattern, with the first sentence
+/// of EC2's message (an `UnauthorizedOperation` goes on with the IAM sentence and an encoded
+/// authorization message, which the alarm history does not repeat).
+fn ec2_error(action: Ec2Action, error: &AwsError) -> String {
+    let message = match error.message.find(". ") {
+        Some(end) => &error.message[..=end],
+        None => error.message.as_str(),
+    };
+    format!("Encountered error calling EC2 {}. ({}: {message})", action.word(), error.status)
 }
 
 /// Runs one action of an alarm that entered a state. `Err` holds the error text CloudWatch
 /// records in the `Action` history item.
+///
+/// The EC2 call goes through the port ([`World::inner_call`]) as whoever
+/// [`ec2_action_credentials`] names, so authentication, the trust policy of a role and the
+/// acting identity's policies decide, and every decision is in the authorization log.
 pub(super) fn execute_action(
     world: &mut World,
     account: &str,
@@ -245,82 +245,38 @@ pub(super) fn execute_action(
                 .to_string(),
         );
     };
-    let instance_arn = format!("arn:aws:ec2:{region}:{account}:instance/{instance_id}");
-    let credentials =
-        ec2_action_credentials(world.profile, action, form, alarm.creator.credential_kind);
-    let acting = match credentials {
-        ActionCredentials::NotNeeded => None,
-        ActionCredentials::CreatorCredentialsUnusable => {
-            return Err(ec2_error(action, AUTH_FAILURE))
+    let acting = match ec2_action_credentials(world.profile, action, form) {
+        ActionCredentials::NotNeeded => {
+            let resource = format!("arn:aws:ec2:{region}:{account}:instance/{instance_id}");
+            world.record_rule(
+                EVENTS_SERVICE,
+                action.iam_action(),
+                &resource,
+                "allowed without permissions: CloudWatch needs none for recover actions (CloudWatch user guide)",
+            );
+            return perform_instance_action(world, account, region, &instance_id, action.instance_action(), now)
+                .map_err(|e| ec2_error(action, &e));
         }
-        ActionCredentials::Creator => Some(
-            creator_caller(world, &alarm.creator).ok_or_else(|| ec2_error(action, AUTH_FAILURE))?,
-        ),
-        ActionCredentials::RoleSession { role_name } => {
-            Some(role_session(world, account, role_name))
-        }
-    };
-    if let Some(caller) = acting {
-        let facts = RequestFacts {
-            caller: &caller,
-            now,
-            region,
-        };
-        let decision = world.authorize(
-            facts,
-            &AuthzRequest::new(action.iam_action(), &instance_arn),
-        );
-        if !decision.is_allowed() {
-            return Err(ec2_error(action, UNAUTHORIZED));
-        }
-    }
-    perform_instance_action(
-        world,
-        account,
-        region,
-        &instance_id,
-        action.instance_action(),
-        now,
-    )
-    .map_err(|e| ec2_error(action, (e.status, &e.message)))
-}
-
-/// The creator as EC2 would see their stored access key now: `None` when the key is gone or
-/// inactive, or the user behind it was deleted (EC2 then cannot validate the credentials).
-fn creator_caller(world: &World, creator: &Creator) -> Option<Caller> {
-    let key = world.access_keys.get(&creator.access_key_id)?;
-    if key.status != KeyStatus::Active {
-        return None;
-    }
-    let principal = world.principal_of(key)?;
-    Some(Caller {
-        principal,
-        access_key_id: creator.access_key_id.clone(),
-        credential_kind: key.kind(),
-        source_ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        token_issued: None,
-        via_service: None,
-    })
-}
-
-/// A session of an account's role, as a service assumes it to act. A role that does not exist
-/// has no policies, so every authorization of its session is denied.
-pub(super) fn role_session(world: &World, account: &str, role_name: &str) -> Caller {
-    let role = world
-        .account(account)
-        .and_then(|a| a.iam.roles.get(role_name));
-    Caller {
-        principal: Principal::AssumedRole {
+        ActionCredentials::RoleSession { role_name, service } => Acting::ServiceRole {
             account: account.to_string(),
             role_name: role_name.to_string(),
-            role_path: role.map_or_else(|| "/".to_string(), |r| r.path.clone()),
-            role_id: role.map_or_else(String::new, |r| r.id.clone()),
+            service: service.to_string(),
             session_name: ACTION_SESSION_NAME.to_string(),
         },
-        access_key_id: String::new(),
-        credential_kind: CredentialKind::Temporary,
-        source_ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        token_issued: None,
-        via_service: None,
-    }
+        ActionCredentials::Creator => stored_credential(&alarm.creator),
+    };
+    let call = InnerCall {
+        acting,
+        service: ServiceId::Ec2,
+        region,
+        now,
+        action: action.api_operation(),
+        params: Value::structure().with("InstanceId", Value::List(vec![Value::from(instance_id)])),
+    };
+    world.inner_call(call).map(drop).map_err(|e| ec2_error(action, &e))
+}
+
+/// What CloudWatch kept of the alarm's creator: the access key id, without a session token.
+fn stored_credential(creator: &Creator) -> Acting {
+    Acting::StoredCredential { access_key_id: creator.access_key_id.clone(), session_token: None }
 }

@@ -44,6 +44,7 @@ mod tests;
 
 pub use actions::{
     ec2_action_credentials, ec2_actions_need_service_linked_role, parse_action, ActionCredentials, ActionTarget,
+    LEGACY_ACTIONS_SERVICE,
     Ec2Action, Ec2ArnForm, EVENTS_SERVICE, EVENTS_SERVICE_LINKED_ROLE, LEGACY_ACTIONS_ROLE,
 };
 pub use alarms::{delete_alarms, put_metric_alarm, set_actions_enabled, set_alarm_state};

@@ -3,7 +3,6 @@ use std::net::{IpAddr, Ipv4Addr};
 use chrono::Duration;
 use rstest::rstest;
 
-use super::actions::role_session;
 use super::*;
 use crate::{
     authz::{AuthzRequest, RequestFacts},
@@ -29,7 +28,7 @@ fn t0() -> DateTime<Utc> {
 /// A world whose account has one running instance, launched by the admin a minute before
 /// `t0`; answers the instance id.
 fn world(profile: BehaviourProfile) -> (World, String) {
-    let mut world = World::new(profile, t0());
+    let mut world = World::new(profile, t0()).with_port(crate::dispatch::pipeline());
     let admin = Caller {
         principal: Principal::User {
             account: ACCOUNT.to_string(),
@@ -275,11 +274,14 @@ fn legacy_recover_of_an_alarm_created_with_role_credentials_fails_with_401() {
             "stateUpdateTimestamp": t0().timestamp_millis(),
         })
     );
-    // The creator's permissions were never asked: the credentials themselves are refused.
-    assert!(!world
-        .authz_log
-        .records()
-        .any(|r| r.action == "ec2:RecoverInstances"));
+    // The creator's permissions were never asked: EC2 refused the stored temporary key itself,
+    // and the log says so (the session, the action, and why it did not authenticate).
+    let recover: Vec<_> = world.authz_log.records().filter(|r| r.action == "ec2:RecoverInstances").collect();
+    assert_eq!(recover.len(), 1, "{recover:?}");
+    assert!(!recover[0].allowed);
+    assert_eq!(recover[0].caller_arn, format!("arn:aws:sts::{ACCOUNT}:assumed-role/Ec2Admin/i-0aaaaaaaaaaaaaaaa"));
+    assert!(recover[0].explanation.starts_with("not authenticated: "), "{}", recover[0].explanation);
+    assert!(recover[0].explanation.contains("without its session token"), "{}", recover[0].explanation);
     assert!(
         instance(&world, &id).recoveries.is_empty(),
         "the instance is not touched"
@@ -519,7 +521,49 @@ fn current_stop_terminate_reboot_run_as_the_service_linked_role(
         format!("arn:aws:sts::{ACCOUNT}:assumed-role/AWSServiceRoleForCloudWatchEvents/CloudWatchAlarms")
     );
     assert!(decision.allowed);
+    assert_eq!(decision.acting_service, None, "the role session itself calls EC2");
+    // Before that, events.amazonaws.com assumed the role: its trust policy was asked, and said yes.
+    let assumed = world.authz_log.records().find(|r| r.action == "sts:AssumeRole").unwrap();
+    assert_eq!(assumed.caller_arn, EVENTS_SERVICE);
+    assert_eq!(assumed.acting_service.as_deref(), Some(EVENTS_SERVICE));
+    assert_eq!(
+        assumed.resource,
+        format!("arn:aws:iam::{ACCOUNT}:role/aws-service-role/events.amazonaws.com/AWSServiceRoleForCloudWatchEvents")
+    );
+    assert!(assumed.allowed, "{}", assumed.explanation);
     assert_eq!(instance(&world, &id).state, instance_state);
+}
+
+/// The 2016 `arn:aws:swf:…` actions run as `EC2ActionsAccess`, assumed by swf.amazonaws.com: a
+/// customer-made role of that name that does not trust the service cannot be used, however
+/// broad its permissions.
+#[rstest]
+#[case::trusts_swf("swf.amazonaws.com", true)]
+#[case::trusts_only_ec2("ec2.amazonaws.com", false)]
+fn a_legacy_actions_role_is_usable_only_when_it_trusts_the_service(#[case] trusted: &str, #[case] succeeds: bool) {
+    let (mut world, id) = world(BehaviourProfile::Legacy2016);
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"{trusted}"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    let (iam, ids) = world.iam_and_ids(ACCOUNT).unwrap();
+    let spec = NewRole { name: LEGACY_ACTIONS_ROLE, path: Some("/actions/"), trust_policy: &trust, ..NewRole::default() };
+    iam.create_role(ids, ACCOUNT, t0(), spec).unwrap();
+    iam.roles.get_mut(LEGACY_ACTIONS_ROLE).unwrap().attached_policies.push(POWER_USER.to_string());
+    let creator = power_user(&mut world, "cfn");
+    let arn = format!("arn:aws:swf:{REGION}:{ACCOUNT}:action/actions/AWS_EC2.InstanceId.Stop/1.0");
+    put(&mut world, "A", config(&id, &[&arn]), creator);
+    set_alarm(&mut world, "A");
+    let summary = &action_items(&world, "A")[0].summary;
+    let assumed = world.authz_log.records().find(|r| r.action == "sts:AssumeRole").unwrap();
+    assert_eq!(assumed.caller_arn, LEGACY_ACTIONS_SERVICE);
+    assert_eq!(assumed.allowed, succeeds, "{}", assumed.explanation);
+    if succeeds {
+        assert!(summary.starts_with("Successfully executed action"), "{summary}");
+        assert_eq!(instance(&world, &id).state, InstanceStateName::Stopping);
+    } else {
+        assert!(summary.contains("Encountered error calling EC2 stop. (403: "), "{summary}");
+        assert!(!world.authz_log.records().any(|r| r.action == "ec2:StopInstances"), "the role never acted");
+    }
 }
 
 #[test]
@@ -545,7 +589,16 @@ fn the_service_linked_role_policy_does_not_allow_recover() {
     let (iam, ids) = world.iam_and_ids(ACCOUNT).unwrap();
     iam.create_service_linked_role(ids, ACCOUNT, t0(), EVENTS_SERVICE, None, None)
         .unwrap();
-    let session = role_session(&world, ACCOUNT, EVENTS_SERVICE_LINKED_ROLE);
+    let session = crate::services::sts::service_session(
+        &mut world,
+        t0(),
+        REGION,
+        ACCOUNT,
+        EVENTS_SERVICE_LINKED_ROLE,
+        EVENTS_SERVICE,
+        "CloudWatchAlarms",
+    )
+    .expect("the service-linked role trusts events.amazonaws.com");
     let facts = RequestFacts {
         caller: &session,
         now: t0(),
@@ -565,63 +618,55 @@ fn the_service_linked_role_policy_does_not_allow_recover() {
     BehaviourProfile::Legacy2016,
     Ec2Action::Recover,
     Ec2ArnForm::Automate,
-    CredentialKind::Temporary,
-    ActionCredentials::CreatorCredentialsUnusable
+    ActionCredentials::Creator
 )]
 #[case(
     BehaviourProfile::Legacy2016,
     Ec2Action::Recover,
     Ec2ArnForm::Automate,
-    CredentialKind::LongTerm,
     ActionCredentials::Creator
 )]
 #[case(
     BehaviourProfile::Legacy2016,
     Ec2Action::Recover,
     Ec2ArnForm::Swf,
-    CredentialKind::Temporary,
-    ActionCredentials::CreatorCredentialsUnusable
+    ActionCredentials::Creator
 )]
 #[case(
     BehaviourProfile::Legacy2016,
     Ec2Action::Stop,
     Ec2ArnForm::Automate,
-    CredentialKind::Temporary,
-    ActionCredentials::CreatorCredentialsUnusable
+    ActionCredentials::Creator
 )]
 #[case(
     BehaviourProfile::Legacy2016,
     Ec2Action::Terminate,
     Ec2ArnForm::Automate,
-    CredentialKind::LongTerm,
     ActionCredentials::Creator
 )]
-#[case(BehaviourProfile::Legacy2016, Ec2Action::Reboot, Ec2ArnForm::Swf, CredentialKind::Temporary, ActionCredentials::RoleSession { role_name: LEGACY_ACTIONS_ROLE })]
+#[case(BehaviourProfile::Legacy2016, Ec2Action::Reboot, Ec2ArnForm::Swf, ActionCredentials::RoleSession { role_name: LEGACY_ACTIONS_ROLE, service: LEGACY_ACTIONS_SERVICE })]
 #[case(
     BehaviourProfile::Current,
     Ec2Action::Recover,
     Ec2ArnForm::Automate,
-    CredentialKind::Temporary,
     ActionCredentials::NotNeeded
 )]
 #[case(
     BehaviourProfile::Current,
     Ec2Action::Recover,
     Ec2ArnForm::Swf,
-    CredentialKind::LongTerm,
     ActionCredentials::NotNeeded
 )]
-#[case(BehaviourProfile::Current, Ec2Action::Stop, Ec2ArnForm::Automate, CredentialKind::Temporary, ActionCredentials::RoleSession { role_name: EVENTS_SERVICE_LINKED_ROLE })]
-#[case(BehaviourProfile::Current, Ec2Action::Reboot, Ec2ArnForm::Swf, CredentialKind::LongTerm, ActionCredentials::RoleSession { role_name: EVENTS_SERVICE_LINKED_ROLE })]
+#[case(BehaviourProfile::Current, Ec2Action::Stop, Ec2ArnForm::Automate, ActionCredentials::RoleSession { role_name: EVENTS_SERVICE_LINKED_ROLE, service: EVENTS_SERVICE })]
+#[case(BehaviourProfile::Current, Ec2Action::Reboot, Ec2ArnForm::Swf, ActionCredentials::RoleSession { role_name: EVENTS_SERVICE_LINKED_ROLE, service: EVENTS_SERVICE })]
 fn credentials_rule_table(
     #[case] profile: BehaviourProfile,
     #[case] action: Ec2Action,
     #[case] form: Ec2ArnForm,
-    #[case] kind: CredentialKind,
     #[case] expected: ActionCredentials,
 ) {
     assert_eq!(
-        ec2_action_credentials(profile, action, form, kind),
+        ec2_action_credentials(profile, action, form),
         expected
     );
 }

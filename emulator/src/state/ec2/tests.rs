@@ -79,7 +79,7 @@ fn state_codes_are_aws_codes() {
 
 #[test]
 fn a_launch_is_pending_then_running_on_the_clock() {
-    let mut world = World::new(BehaviourProfile::Current, t0());
+    let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     let caller = caller();
     let id = launch_one(&mut world, &caller, &spec());
     let launched = instance(&world, ACCOUNT, REGION, &id).unwrap();
@@ -97,7 +97,7 @@ fn a_launch_is_pending_then_running_on_the_clock() {
 
 #[test]
 fn the_root_volume_comes_from_the_image_snapshot() {
-    let mut world = World::new(BehaviourProfile::Current, t0());
+    let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     let caller = caller();
     let id = launch_one(&mut world, &caller, &spec());
     let launched = instance(&world, ACCOUNT, REGION, &id).unwrap().clone();
@@ -111,7 +111,7 @@ fn the_root_volume_comes_from_the_image_snapshot() {
 
 #[test]
 fn stop_start_terminate_follow_the_clock() {
-    let mut world = World::new(BehaviourProfile::Current, t0());
+    let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     let caller = caller();
     let id = launch_one(&mut world, &caller, &spec());
     world.run_due(t0() + secs(5));
@@ -153,7 +153,7 @@ fn stop_start_terminate_follow_the_clock() {
 
 #[test]
 fn invalid_transitions_are_incorrect_instance_state() {
-    let mut world = World::new(BehaviourProfile::Current, t0());
+    let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     let caller = caller();
     let id = launch_one(&mut world, &caller, &spec());
     let error = stop_instances(&mut world, ACCOUNT, REGION, &[&id], t0()).unwrap_err();
@@ -171,7 +171,7 @@ fn invalid_transitions_are_incorrect_instance_state() {
 
 #[test]
 fn a_termination_during_pending_overtakes_the_scheduled_running() {
-    let mut world = World::new(BehaviourProfile::Current, t0());
+    let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     let caller = caller();
     let id = launch_one(&mut world, &caller, &spec());
     terminate_instances(&mut world, ACCOUNT, REGION, &[&id], t0() + secs(1)).unwrap();
@@ -181,7 +181,7 @@ fn a_termination_during_pending_overtakes_the_scheduled_running() {
 
 #[test]
 fn unknown_and_malformed_ids_have_aws_texts() {
-    let world = World::new(BehaviourProfile::Current, t0());
+    let world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     let ids = vec!["i-0123456789abcdef0".to_string()];
     let error = existing_instances(&world, ACCOUNT, REGION, &ids).unwrap_err();
     assert_eq!(
@@ -210,7 +210,7 @@ fn unknown_and_malformed_ids_have_aws_texts() {
 
 #[test]
 fn encrypted_volumes_get_the_named_key_or_the_default_one() {
-    let mut world = World::new(BehaviourProfile::Current, t0());
+    let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     let caller = caller();
     let mut launch_spec = spec();
     launch_spec.block_devices = vec![
@@ -256,7 +256,7 @@ fn encrypted_volumes_get_the_named_key_or_the_default_one() {
 
 #[test]
 fn a_key_without_encrypted_is_refused_and_smaller_than_snapshot_too() {
-    let mut world = World::new(BehaviourProfile::Current, t0());
+    let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     let caller = caller();
     let mut launch_spec = spec();
     launch_spec.block_devices = vec![BlockDeviceSpec {
@@ -274,7 +274,7 @@ fn a_key_without_encrypted_is_refused_and_smaller_than_snapshot_too() {
 
 #[test]
 fn encryption_by_default_encrypts_new_volumes_with_the_default_key() {
-    let mut world = World::new(BehaviourProfile::Current, t0());
+    let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     assert!(!ebs_encryption_by_default(&world, ACCOUNT, REGION));
     assert_eq!(ebs_default_kms_key_id(&world, ACCOUNT, REGION), "alias/aws/ebs");
     set_ebs_encryption_by_default(&mut world, ACCOUNT, REGION, true);
@@ -298,7 +298,7 @@ fn encryption_by_default_encrypts_new_volumes_with_the_default_key() {
 
 #[test]
 fn attached_volumes_cannot_be_deleted() {
-    let mut world = World::new(BehaviourProfile::Current, t0());
+    let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     let caller = caller();
     let id = launch_one(&mut world, &caller, &spec());
     let volume_id = instance(&world, ACCOUNT, REGION, &id).unwrap().block_devices[0].volume_id.clone();
@@ -338,7 +338,7 @@ fn encrypted_root(key: &str) -> LaunchSpec {
 
 #[test]
 fn a_caller_that_may_not_use_the_key_gets_pending_then_terminated() {
-    let mut world = World::new(BehaviourProfile::Current, t0());
+    let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     let admin = caller();
     let key = customer_key(&mut world, &admin);
     let outsider = outsider();
@@ -360,7 +360,7 @@ fn a_caller_that_may_not_use_the_key_gets_pending_then_terminated() {
 
 #[test]
 fn a_start_by_a_caller_that_may_not_use_the_key_falls_back_to_stopped() {
-    let mut world = World::new(BehaviourProfile::Current, t0());
+    let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     let admin = caller();
     let key = customer_key(&mut world, &admin);
     let id = launch_one(&mut world, &admin, &encrypted_root(&key));
@@ -391,7 +391,7 @@ fn a_start_by_a_caller_that_may_not_use_the_key_falls_back_to_stopped() {
 
 #[test]
 fn alarm_actions_act_without_authorization() {
-    let mut world = World::new(BehaviourProfile::Current, t0());
+    let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
     let caller = caller();
     let id = launch_one(&mut world, &caller, &spec());
     let error =

@@ -19,7 +19,7 @@ fn now() -> DateTime<Utc> {
 }
 
 fn world() -> World {
-    World::new(BehaviourProfile::default(), now())
+    World::new(BehaviourProfile::default(), now()).with_port(crate::dispatch::pipeline())
 }
 
 fn role_spec(name: &str) -> NewRole<'_> {

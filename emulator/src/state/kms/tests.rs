@@ -24,7 +24,7 @@ fn now() -> DateTime<Utc> {
 }
 
 fn world() -> World {
-    World::new(BehaviourProfile::default(), now())
+    World::new(BehaviourProfile::default(), now()).with_port(crate::dispatch::pipeline())
 }
 
 fn caller(principal: Principal) -> Caller {
