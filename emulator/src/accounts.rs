@@ -49,3 +49,9 @@ pub fn find(name_or_id: &str) -> Option<&'static AccountInfo> {
         .iter()
         .find(|a| a.name == name_or_id || a.id == name_or_id)
 }
+
+/// The availability zones of a region: `<region>a`, `b` and `c`, in every account (EC2 and
+/// CloudFormation's `Fn::GetAZs` both read them here).
+pub fn availability_zones(region: &str) -> Vec<String> {
+    ["a", "b", "c"].iter().map(|suffix| format!("{region}{suffix}")).collect()
+}

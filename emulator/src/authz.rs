@@ -1,15 +1,15 @@
-//! Authorization: every request, and every call a service makes for a caller, is decided here by
-//! `wana-policy` against the policies the world holds. No handler decides access on its own:
-//! this is where the invariant "failures emerge from modelled rules" is enforced.
+//! Authorization: the questions (`AuthzRequest`), the request facts every decision may test, the
+//! log of decisions, and AWS's access-denied sentence. The world asks `wana-policy` through
+//! `crate::state::authorize`, which builds the request context from the caller and the policies
+//! the world holds and records every decision here. No handler decides access on its own: this
+//! is where the invariant "failures emerge from modelled rules" is enforced.
 
 use std::collections::VecDeque;
 
 use chrono::{DateTime, Utc};
-use wana_policy::{
-    evaluate, Decision, EvaluationInput, NamedPolicy, Outcome, PolicySource, PrincipalInfo, RequestContext,
-};
+use wana_policy::{Decision, NamedPolicy, Outcome, PolicySource, RequestContext};
 
-use crate::{principal::Caller, state::World};
+use crate::principal::Caller;
 
 /// One authorization question.
 #[derive(Debug, Clone)]
@@ -72,7 +72,7 @@ pub struct AuthzLog {
 impl AuthzLog {
     const CAPACITY: usize = 10_000;
 
-    fn push(&mut self, record: AuthzRecord) {
+    pub(crate) fn push(&mut self, record: AuthzRecord) {
         if self.records.len() == Self::CAPACITY {
             self.records.pop_front();
         }
@@ -114,150 +114,9 @@ pub struct RequestFacts<'a> {
     pub region: &'a str,
 }
 
-impl World {
-    /// Asks, as an AWS service principal (`events.amazonaws.com`), a question that only a
-    /// resource policy can answer: a role's trust policy when the service assumes the role. A
-    /// service principal has no identity policies; the decision is logged like any other.
-    pub fn authorize_service(
-        &mut self,
-        service: &str,
-        now: DateTime<Utc>,
-        region: &str,
-        request: &AuthzRequest<'_>,
-    ) -> Decision {
-        let info = PrincipalInfo { account: String::new(), arns: Vec::new(), service: Some(service.to_string()), is_root: false };
-        let context = with_request_keys(
-            RequestContext::new(info, request.action, request.resource)
-                .with_key("aws:CurrentTime", now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-                .with_key("aws:EpochTime", now.timestamp().to_string())
-                .with_key("aws:SecureTransport", "true")
-                .with_key("aws:RequestedRegion", region),
-            request,
-        );
-        let decision = evaluate(
-            &context,
-            &EvaluationInput {
-                identity_policies: &[],
-                resource_policy: request.resource_policy,
-                resource_account: request.resource_account,
-                resource_policy_is_authoritative: request.resource_policy_is_authoritative,
-            },
-        );
-        self.record(service.to_string(), Some(service), via_service(&request.context), request, &decision);
-        decision
-    }
-
-    /// Records a decision a service's model made by a documented rule rather than by a policy
-    /// (a recover alarm action needs no permissions), so that the log shows every step.
-    pub fn record_rule(&mut self, acting_service: &str, action: &str, resource: &str, rule: &str) {
-        self.authz_log.push(AuthzRecord {
-            caller_arn: acting_service.to_string(),
-            action: action.to_string(),
-            resource: resource.to_string(),
-            allowed: true,
-            explanation: rule.to_string(),
-            via_service: None,
-            acting_service: Some(acting_service.to_string()),
-        });
-    }
-
-    /// Records a call refused before authorization because its credentials did not authenticate
-    /// (a stored temporary key without its session token): denied, with the reason.
-    pub fn record_authentication_failure(&mut self, who: &str, action: &str, reason: &str) {
-        tracing::debug!(caller = who, action, reason, "authentication failed");
-        self.authz_log.push(AuthzRecord {
-            caller_arn: who.to_string(),
-            action: action.to_string(),
-            resource: "*".to_string(),
-            allowed: false,
-            explanation: format!("not authenticated: {reason}"),
-            via_service: None,
-            acting_service: None,
-        });
-    }
-
-    fn record(
-        &mut self,
-        caller_arn: String,
-        acting_service: Option<&str>,
-        via_service: Option<String>,
-        request: &AuthzRequest<'_>,
-        decision: &Decision,
-    ) {
-        tracing::debug!(
-            caller = %caller_arn,
-            acting = acting_service.unwrap_or("-"),
-            action = request.action,
-            resource = request.resource,
-            decision = %decision.explain(),
-            "authorization"
-        );
-        self.authz_log.push(AuthzRecord {
-            caller_arn,
-            action: request.action.to_string(),
-            resource: request.resource.to_string(),
-            allowed: decision.is_allowed(),
-            explanation: decision.explain(),
-            via_service,
-            acting_service: acting_service.map(str::to_string),
-        });
-    }
-
-    /// Decides one authorization question and records the decision.
-    pub fn authorize(&mut self, facts: RequestFacts<'_>, request: &AuthzRequest<'_>) -> Decision {
-        let caller = facts.caller;
-        let principal = &caller.principal;
-        let mut context = RequestContext::new(principal.policy_info(), request.action, request.resource)
-            .with_key("aws:userid", principal.user_id())
-            .with_key("aws:PrincipalArn", principal.entity_arn())
-            .with_key("aws:PrincipalAccount", principal.account())
-            .with_key("aws:PrincipalType", principal.principal_type())
-            .with_key("aws:SourceIp", caller.source_ip.to_string())
-            .with_key("aws:CurrentTime", facts.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-            .with_key("aws:EpochTime", facts.now.timestamp().to_string())
-            .with_key("aws:SecureTransport", "false")
-            .with_key("aws:RequestedRegion", facts.region);
-        if let crate::principal::Principal::User { name, .. } = principal {
-            context = context.with_key("aws:username", name.clone());
-        }
-        if let Some(service) = &caller.via_service {
-            context = context.with_key("aws:ViaAWSService", "true");
-            if crate::principal::CALLED_VIA_SERVICES.contains(&service.as_str()) {
-                context = context
-                    .with_multi("aws:CalledVia", vec![service.clone()])
-                    .with_key("aws:CalledViaFirst", service.clone())
-                    .with_key("aws:CalledViaLast", service.clone());
-            }
-        } else {
-            context = context.with_key("aws:ViaAWSService", "false");
-        }
-        if let Some(issued) = caller.token_issued {
-            context = context.with_key(
-                "aws:TokenIssueTime",
-                issued.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            );
-        }
-        let context = with_request_keys(context, request);
-        let identity_policies = self.identity_policies(principal);
-        let decision = evaluate(
-            &context,
-            &EvaluationInput {
-                identity_policies: &identity_policies,
-                resource_policy: request.resource_policy,
-                resource_account: request.resource_account,
-                resource_policy_is_authoritative: request.resource_policy_is_authoritative,
-            },
-        );
-        // A forward-access call went via the acting service even where no condition key says so.
-        let via = via_service(&request.context).or_else(|| caller.via_service.clone());
-        self.record(principal.arn(), caller.via_service.as_deref(), via, request, &decision);
-        decision
-    }
-}
-
 /// Adds a request's service-specific keys. A key named more than once is multi-valued
 /// (`kms:GrantOperations`), for the `ForAnyValue:` / `ForAllValues:` operators.
-fn with_request_keys(mut context: RequestContext, request: &AuthzRequest<'_>) -> RequestContext {
+pub(crate) fn with_request_keys(mut context: RequestContext, request: &AuthzRequest<'_>) -> RequestContext {
     let mut keys: Vec<&str> = request.context.iter().map(|(key, _)| *key).collect();
     keys.sort_unstable();
     keys.dedup();
@@ -270,7 +129,7 @@ fn with_request_keys(mut context: RequestContext, request: &AuthzRequest<'_>) ->
 }
 
 /// The service a forward-access call went through, as the request context names it.
-fn via_service(context: &[(&'static str, String)]) -> Option<String> {
+pub(crate) fn via_service(context: &[(&'static str, String)]) -> Option<String> {
     let first = |name: &str| context.iter().find(|(key, _)| *key == name).map(|(_, value)| value.clone());
     first("kms:ViaService").or_else(|| first("aws:CalledVia"))
 }

@@ -376,7 +376,10 @@ fn create_grant(world: &mut World, call: &Call<'_>, input: &Input<'_>) -> Result
     };
     // Grants take effect at once here; grant tokens are accepted and need not be used.
     let _tokens = input.strings("GrantTokens")?;
-    let (grant_id, token) = kms::create_grant(world, call.facts(), key_id, &grant, None)?;
+    // A service creating a grant for its caller (a forward access session) calls through its
+    // regional endpoint: that is what `kms:ViaService` and `kms:GrantIsForAWSResource` test.
+    let via = call.caller.via_service.as_deref().map(|service| crate::port::via_endpoint(service, call.region));
+    let (grant_id, token) = kms::create_grant(world, call.facts(), key_id, &grant, via.as_deref())?;
     Ok(Value::structure().with("GrantToken", token).with("GrantId", grant_id))
 }
 

@@ -5,6 +5,7 @@
 //! query strings, XML or JSON. The service files in `crate::services` translate between a
 //! decoded request and these types.
 
+mod authorize;
 pub mod aws_managed;
 pub mod cloudformation;
 pub mod cloudwatch;

@@ -19,8 +19,8 @@
 //! sentence. The other function errors follow the wording AWS-compatible implementations
 //! (Eucalyptus) used; they are marked where they are raised.
 //!
-//! The engine knows nothing of the emulator's state, with one exception: `Fn::GetAZs` answers the
-//! zones the emulated EC2 has ([`Pseudo::availability_zones`] asks `crate::state::ec2`).
+//! The engine knows nothing of the emulator's state: `Fn::GetAZs` answers the zones every region
+//! has (`crate::accounts::availability_zones`, which EC2 reads too).
 
 mod check;
 mod intrinsics;

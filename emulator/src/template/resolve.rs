@@ -132,7 +132,7 @@ impl Pseudo {
 
     /// What `Fn::GetAZs` answers for a region: the zones the emulated EC2 has there.
     pub fn availability_zones(region: &str) -> Vec<String> {
-        crate::state::ec2::availability_zones(region)
+        crate::accounts::availability_zones(region)
     }
 }
 

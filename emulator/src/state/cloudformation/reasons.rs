@@ -1,6 +1,6 @@
 //! The wording of a resource's status reason when an inner call fails.
 
-use crate::{error::AwsError, profile::BehaviourProfile, services::ServiceId};
+use crate::{error::AwsError, profile::BehaviourProfile, protocol::ServiceId};
 
 /// How a resource's status reason quotes the inner call's error.
 ///

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::super::kms::use_key_via_service;
 use super::volumes::{performance, volume_encryption};
 use super::{
-    availability_zones, block_device_error, ebs_encryption_by_default, find_image, schedule, transition, via_service,
+    availability_zones, block_device_error, ebs_encryption_by_default, find_image, schedule, transition, EC2_SERVICE,
     Event, FailedLaunch, Image, ImageBlockDevice, Instance, InstanceBlockDevice, InstanceProfileAssociation,
     InstanceStateName, KeyUseDenied, StateReason, Tag, Volume, VolumeAttachment, VolumeState, World, VOLUME_TYPES,
 };
@@ -209,8 +209,7 @@ pub(super) fn distinct_keys(keys: impl Iterator<Item = String>) -> Vec<String> {
 
 /// Uses each key as the caller, in order; the first refusal ends the launch.
 pub(super) fn use_keys(world: &mut World, facts: RequestFacts<'_>, keys: &[String]) -> Option<KeyUseDenied> {
-    let via = via_service(facts.region);
-    keys.iter().find_map(|key| use_key_via_service(world, facts, key, &via).err())
+    keys.iter().find_map(|key| use_key_via_service(world, facts, key, EC2_SERVICE).err())
 }
 
 /// Records the outcome of a launch's key checks and schedules the end of `pending`.

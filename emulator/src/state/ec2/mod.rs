@@ -78,10 +78,9 @@ fn transition() -> Duration {
     Duration::seconds(TRANSITION_SECONDS)
 }
 
-/// The service principal EC2 names when it uses a key for a caller (`kms:ViaService`).
-pub fn via_service(region: &str) -> String {
-    format!("ec2.{region}.amazonaws.com")
-}
+/// EC2's service principal: who uses a volume's key for the caller (KMS names it, per region,
+/// in `kms:ViaService`: `ec2.<region>.amazonaws.com`).
+pub const EC2_SERVICE: &str = "ec2.amazonaws.com";
 
 // ---------------------------------------------------------------------------------------------
 // Instances.
@@ -411,10 +410,7 @@ pub fn existing_instances<'a>(
     Ok(ids.iter().map(String::as_str).collect())
 }
 
-/// The availability zones of a region: `<region>a`, `b` and `c`.
-pub fn availability_zones(region: &str) -> Vec<String> {
-    ["a", "b", "c"].iter().map(|suffix| format!("{region}{suffix}")).collect()
-}
+pub use crate::accounts::availability_zones;
 
 /// AWS's zone id for a zone name (`us-east-1a` → `use1-az1`).
 pub fn zone_id(zone: &str) -> String {

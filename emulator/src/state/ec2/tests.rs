@@ -244,7 +244,7 @@ fn encrypted_volumes_get_the_named_key_or_the_default_one() {
     );
     let data = existing_volume(&world, ACCOUNT, REGION, &devices[1].volume_id).unwrap().clone();
     assert!(data.encrypted);
-    assert_eq!(data.kms_key_id, Some(default_ebs_key_arn(&mut world, ACCOUNT, REGION)));
+    assert_eq!(data.kms_key_id, Some(default_ebs_key_arn(&mut world, ACCOUNT, REGION, t0())));
     assert_eq!((data.size, data.iops, data.throughput), (20, Some(3000), Some(125)));
     // Terminating keeps the volume that was not to be deleted, detached.
     terminate_instances(&mut world, ACCOUNT, REGION, &[&id], t0()).unwrap();

@@ -242,10 +242,10 @@ fn key_arn(account: &str, region: &str, key_id: &str) -> String {
 
 /// The key a new encrypted volume gets when the request names none: the account's default,
 /// or the AWS managed key `aws/ebs`.
-fn default_volume_key(world: &mut World, account: &str, region: &str) -> String {
+fn default_volume_key(world: &mut World, account: &str, region: &str, now: DateTime<Utc>) -> String {
     match state(world, account, region).and_then(|s| s.ebs_default_kms_key_id.clone()) {
         Some(key) => key,
-        None => default_ebs_key_arn(world, account, region),
+        None => default_ebs_key_arn(world, account, region, now),
     }
 }
 
@@ -276,7 +276,7 @@ pub(super) fn volume_encryption(
     let key = match (kms_key_id, from_snapshot.and_then(|s| s.kms_key_id.clone())) {
         (Some(key), _) => volume_key_arn(world, facts, key),
         (None, Some(key)) => key,
-        (None, None) => default_volume_key(world, account, facts.region),
+        (None, None) => default_volume_key(world, account, facts.region, facts.now),
     };
     Ok((true, Some(key)))
 }

@@ -121,12 +121,22 @@ pub(super) fn caller_identities(principal: &Principal) -> [String; 2] {
 }
 
 /// Whether a grant allows what `usage` asks, for a caller with these identities.
-fn grant_covers(grant: &Grant, identities: &[String], acting_service: Option<&str>, usage: &KeyUse<'_>) -> bool {
+///
+/// A grant to a service principal (`ec2.amazonaws.com`) lets that service act only for callers
+/// of the account that created the grant: EC2 using the grant account B made cannot use it for a
+/// caller of account C.
+fn grant_covers(
+    grant: &Grant,
+    identities: &[String],
+    caller_account: &str,
+    acting_service: Option<&str>,
+    usage: &KeyUse<'_>,
+) -> bool {
     let Some(operation) = usage.grant_operation else {
         return false;
     };
     let grantee_matches = identities.contains(&grant.grantee)
-        || acting_service.is_some_and(|s| s == grant.grantee);
+        || acting_service.is_some_and(|s| s == grant.grantee && grant.issuing_account == caller_account);
     if !grantee_matches || !grant.allows_operation(operation) {
         return false;
     }
@@ -171,7 +181,9 @@ pub fn authorize_key(
     }
     if matches!(decision.outcome, Outcome::ImplicitDeny { .. }) {
         let identities = caller_identities(&facts.caller.principal);
-        if let Some(grant) = key.grants.iter().find(|g| grant_covers(g, &identities, usage.acting_service, usage)) {
+        if let Some(grant) = key.grants.iter().find(|g| {
+            grant_covers(g, &identities, facts.caller.principal.account(), usage.acting_service, usage)
+        }) {
             tracing::debug!(
                 caller = %facts.caller.principal.arn(),
                 action,

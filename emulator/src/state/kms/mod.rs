@@ -33,7 +33,7 @@ pub use keys::{
     schedule_key_deletion, set_key_enabled, NewKey,
 };
 pub use policy::{default_key_policy, ebs_managed_key_policy, get_key_policy, put_key_policy};
-pub use service_use::{default_ebs_key_arn, service_principal, use_key_via_service, KeyUseDenied};
+pub use service_use::{default_ebs_key_arn, use_key_via_service, KeyUseDenied};
 
 /// An encryption context: ordered, so that its authenticated encoding is canonical.
 pub type EncryptionContext = BTreeMap<String, String>;

@@ -9,18 +9,23 @@ use super::{
     access::{authorize_key, require_usable, KeyUse},
     addr::{alias_arn, existing_key, key_arn, resolve, Reach},
     crypto::new_key_id,
-    grants::create_grant,
     policy::{ebs_managed_key_policy, policy_name},
-    Alias, Key, KeyManager, KeyState, NewGrant, EBS_ALIAS,
+    Alias, Key, KeyManager, KeyState, EBS_ALIAS,
 };
-use crate::{authz::RequestFacts, error::AwsError, state::World};
+use crate::{
+    authz::RequestFacts,
+    error::AwsError,
+    port::{via_endpoint, Acting, InnerCall},
+    protocol::ServiceId,
+    state::World,
+    value::Value,
+};
 
 /// The ARN of the AWS managed key `aws/ebs` of an account in a region, created on first use
-/// (as AWS does) with AWS's published EBS key policy.
-pub fn default_ebs_key_arn(world: &mut World, account: &str, region: &str) -> String {
-    // The world has no clock of its own; a key created here outside any request is dated by
-    // the wall clock, which is what the emulator clock follows unless a test advances it.
-    ensure_ebs_key(world, account, region, Utc::now())
+/// (as AWS does, dated by the emulator clock of the request that needed it) with AWS's
+/// published EBS key policy.
+pub fn default_ebs_key_arn(world: &mut World, account: &str, region: &str, now: DateTime<Utc>) -> String {
+    ensure_ebs_key(world, account, region, now)
 }
 
 pub(super) fn ensure_ebs_key(world: &mut World, account: &str, region: &str, now: DateTime<Utc>) -> String {
@@ -87,56 +92,60 @@ pub struct KeyUseDenied {
     pub message: String,
 }
 
-/// The service principal of a service endpoint: `ec2.us-east-1.amazonaws.com` →
-/// `ec2.amazonaws.com`.
-pub fn service_principal(via_service: &str) -> String {
-    let service = via_service.split('.').next().unwrap_or(via_service);
-    format!("{service}.amazonaws.com")
-}
-
 /// The name of the grant a service keeps on a key for the callers of one account.
 fn service_grant_name(service_principal: &str, account: &str) -> String {
     let service = service_principal.split('.').next().unwrap_or(service_principal);
     format!("{service}-forward-access-{account}")
 }
 
-/// A service (EC2) uses a key on behalf of the caller: it creates a grant for itself
-/// (kms:CreateGrant with kms:GrantIsForAWSResource=true, kms:ViaService=<via_service>,
-/// aws:ViaAWSService=true) and decrypts the volume's data key (kms:Decrypt via the same service),
-/// each authorized as the caller through `world.authorize` (so key policy, IAM policy, grants
-/// and conditions all apply). The first denial is returned.
+/// A service (`ec2.amazonaws.com`) uses a key on behalf of the caller, in a forward access
+/// session: it creates a grant for itself with KMS's CreateGrant, called through the port as the
+/// caller (so KMS sees `kms:GrantIsForAWSResource=true`, `kms:ViaService=ec2.<region>.amazonaws.com`
+/// and `aws:ViaAWSService=true`, and authorizes it like any CreateGrant), then decrypts the
+/// volume's data key (`kms:Decrypt` via the same service). Key policy, IAM policies, grants and
+/// conditions all apply, and every decision is logged with EC2 as the acting service. The first
+/// denial is returned.
 ///
-/// The grant names the service principal (`ec2.amazonaws.com`) as grantee and retiring
-/// principal, allows `Decrypt`, and is reused for later uses by callers of the same account.
-/// The decryption is the service's, under that grant: the caller's policies still apply to it
-/// (an explicit deny stops it), and the grant allows what they leave implicitly denied.
+/// The grant names the service principal as grantee and retiring principal, allows `Decrypt`,
+/// and is reused for later uses by callers of the same account (the issuing account scopes it:
+/// see `grant_covers`). The decryption is the service's, under that grant: the caller's policies
+/// still apply to it (an explicit deny stops it), and the grant allows what they leave
+/// implicitly denied.
 pub fn use_key_via_service(
     world: &mut World,
     facts: RequestFacts<'_>,
     key_arn: &str,
-    via_service: &str,
+    service: &str,
 ) -> Result<(), KeyUseDenied> {
     let denied = |action: &str, error: AwsError| KeyUseDenied {
         action: action.to_string(),
         key_arn: key_arn.to_string(),
         message: error.message,
     };
-    let service = service_principal(via_service);
-    let grant = NewGrant {
-        grantee: service.clone(),
-        retiring: Some(service.clone()),
-        operations: vec!["Decrypt".to_string()],
-        constraints: None,
-        name: Some(service_grant_name(&service, facts.caller.principal.account())),
+    let grant = InnerCall {
+        acting: Acting::ForwardAccess { caller: facts.caller.clone(), service: service.to_string() },
+        service: ServiceId::Kms,
+        region: facts.region,
+        now: facts.now,
+        action: "CreateGrant",
+        params: Value::structure()
+            .with("KeyId", key_arn)
+            .with("GranteePrincipal", service)
+            .with("RetiringPrincipal", service)
+            .with("Operations", Value::List(vec![Value::from("Decrypt")]))
+            .with("Name", service_grant_name(service, facts.caller.principal.account())),
     };
-    create_grant(world, facts, key_arn, &grant, Some(via_service)).map_err(|e| denied("kms:CreateGrant", e))?;
+    world.inner_call(grant).map_err(|e| denied("kms:CreateGrant", e))?;
 
+    let forward = facts.caller.via(service);
+    let facts = RequestFacts { caller: &forward, ..facts };
+    let via = via_endpoint(service, facts.region);
     let mut decrypt = || -> Result<(), AwsError> {
         let addr = resolve(world, &facts, key_arn, Reach::CrossAccount)?;
         let usage = KeyUse {
             grant_operation: Some("Decrypt"),
-            via_service: Some(via_service),
-            acting_service: Some(&service),
+            via_service: Some(&via),
+            acting_service: Some(service),
             ..KeyUse::default()
         };
         authorize_key(world, facts, &addr, "kms:Decrypt", &usage)?;

@@ -14,7 +14,8 @@ use crate::{
 const A: &str = "111111111111";
 const B: &str = "222222222222";
 const REGION: &str = "us-east-1";
-const EC2: &str = "ec2.us-east-1.amazonaws.com";
+/// The service that uses keys for callers; KMS sees it as `ec2.<region>.amazonaws.com`.
+const EC2: &str = "ec2.amazonaws.com";
 const TRUST_EC2: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 /// What AWS's EBS documentation recommends for users of encrypted volumes.
 const IAM_CREATE_GRANT_FOR_AWS: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:CreateGrant","Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}}]}"#;
@@ -205,8 +206,10 @@ fn kms_via_service_of_another_region_does_not_match() {
     assert_eq!(denied.action, "kms:CreateGrant");
     // The account statement delegates to IAM, and the role has no IAM permission.
     assert!(denied.message.ends_with("because no identity-based policy allows the kms:CreateGrant action"));
-    // The condition alone decides: the service endpoint it names is allowed.
-    use_key_via_service(&mut world, facts(&ops), &key.arn, "ec2.eu-west-1.amazonaws.com").unwrap();
+    // The condition alone decides: naming the endpoint of the key's region lets EC2 use it there.
+    let here = policy.replace("ec2.eu-west-1.amazonaws.com", "ec2.us-east-1.amazonaws.com");
+    put_key_policy(&mut world, facts(&admin), &key.id, None, &here, false).unwrap();
+    use_key_via_service(&mut world, facts(&ops), &key.arn, EC2).unwrap();
 }
 
 #[test]
@@ -246,6 +249,65 @@ fn cross_account_use_needs_the_key_policy_and_iam_in_the_caller_account() {
     // Operations without cross-account use do not reach the key.
     let (code, _) = code_and_message(get_key_policy(&mut world, facts(&with_iam), &key.arn, None).unwrap_err());
     assert_eq!(code, "NotFoundException");
+}
+
+/// A grant to a service principal serves the callers of the account that made it, and no one
+/// else's: EC2 holding account B's grant may not decrypt for a caller of account A.
+#[test]
+fn a_service_grant_is_scoped_to_the_account_that_created_it() {
+    let mut world = world();
+    let admin_a = admin(&world, A);
+    let shared = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+            {{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{A}:root"}},"Action":"kms:*","Resource":"*"}},
+            {{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{B}:root"}},"Action":["kms:Decrypt","kms:CreateGrant"],"Resource":"*"}}]}}"#
+    );
+    let key = new_key(&mut world, &admin_a, Some(&shared));
+    let iam_b = format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["kms:CreateGrant"],"Resource":"{}"}}]}}"#, key.arn);
+    let consumer_b = role(&mut world, B, "Consumer", Some(&iam_b));
+    use_key_via_service(&mut world, facts(&consumer_b), &key.arn, EC2).unwrap();
+    let (_, grants) = list_grants(&mut world, facts(&admin_a), &key.id, None, None).unwrap();
+    assert_eq!((grants.len(), grants[0].issuing_account.as_str()), (1, B));
+
+    // A caller of account A with no permission of its own: EC2, acting for it, finds only B's grant.
+    let stranger = role(&mut world, A, "Stranger", None).via(EC2);
+    let addr = parse_key_arn(&key.arn).unwrap();
+    let usage = KeyUse {
+        grant_operation: Some("Decrypt"),
+        via_service: Some("ec2.us-east-1.amazonaws.com"),
+        acting_service: Some(EC2),
+        ..KeyUse::default()
+    };
+    let error = authorize_key(&mut world, facts(&stranger), &addr, "kms:Decrypt", &usage).unwrap_err();
+    assert_eq!(error.code, "AccessDeniedException");
+    // The same service use for B's caller is allowed by that grant, and the log says who acted.
+    let consumer_via_ec2 = consumer_b.via(EC2);
+    authorize_key(&mut world, facts(&consumer_via_ec2), &addr, "kms:Decrypt", &usage).unwrap();
+    let last = world.authz_log.records().last().unwrap();
+    assert!(last.allowed && last.explanation.starts_with("allowed by grant"), "{}", last.explanation);
+    assert_eq!(last.acting_service.as_deref(), Some(EC2));
+    assert_eq!(last.caller_arn, "arn:aws:sts::222222222222:assumed-role/Consumer/session");
+}
+
+/// EC2's use of a key is two inner calls made as the caller in a forward access session: both
+/// decisions are logged with EC2 as the acting service and its regional endpoint as the via.
+#[test]
+fn ec2s_use_of_a_key_is_logged_with_the_acting_service() {
+    let mut world = world();
+    let admin = admin(&world, A);
+    let key = new_key(&mut world, &admin, None);
+    let ops = role(&mut world, A, "Ops", Some(IAM_CREATE_GRANT_FOR_AWS));
+    let mark = world.authz_log.recorded();
+    use_key_via_service(&mut world, facts(&ops), &key.arn, EC2).unwrap();
+    let records: Vec<_> = world.authz_log.since(mark).collect();
+    let actions: Vec<&str> = records.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(actions, ["kms:CreateGrant", "kms:Decrypt"]);
+    for record in records {
+        assert_eq!(record.caller_arn, "arn:aws:sts::111111111111:assumed-role/Ops/session");
+        assert_eq!(record.acting_service.as_deref(), Some(EC2));
+        assert_eq!(record.via_service.as_deref(), Some("ec2.us-east-1.amazonaws.com"));
+        assert!(record.allowed, "{}", record.explanation);
+    }
 }
 
 #[test]
@@ -431,8 +493,8 @@ fn key_states_follow_the_key_state_table() {
 #[test]
 fn the_aws_managed_ebs_key_serves_the_account_through_ec2_only() {
     let mut world = world();
-    let arn = default_ebs_key_arn(&mut world, A, REGION);
-    assert_eq!(default_ebs_key_arn(&mut world, A, REGION), arn);
+    let arn = default_ebs_key_arn(&mut world, A, REGION, now());
+    assert_eq!(default_ebs_key_arn(&mut world, A, REGION, now()), arn);
     let nobody = role(&mut world, A, "Nobody", None);
     use_key_via_service(&mut world, facts(&nobody), &arn, EC2).unwrap();
     let (code, message) = code_and_message(encrypt(&mut world, facts(&nobody), &arn, b"x", &ctx(&[])).unwrap_err());
