@@ -19,7 +19,6 @@ use crate::{
             self as cfn, dry_run, pseudo, required_capability, status, Capability, OnFailure, Operation, Pending,
             Provisioners, Stack, StackResource, State, UpdatePlan,
         },
-        scheduler::Event as Scheduled,
         World,
     },
     template::{GivenParameter, Template},
@@ -261,7 +260,7 @@ fn schedule_run(world: &mut World, call: &Call<'_>, stack_id: &str) {
         call.now,
         call.account(),
         call.region,
-        Scheduled::CloudFormation(cfn::Event::Run { stack_id: stack_id.to_string() }),
+        cfn::Event::Run { stack_id: stack_id.to_string() },
     );
 }
 

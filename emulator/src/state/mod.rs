@@ -9,6 +9,7 @@ mod authorize;
 pub mod aws_managed;
 pub mod cloudformation;
 pub mod cloudwatch;
+mod effects;
 pub mod ec2;
 pub mod iam;
 pub mod kms;

@@ -30,7 +30,7 @@ pub struct World {
     /// Recent authorization decisions, for narratives and traces.
     pub authz_log: crate::authz::AuthzLog,
     /// Effects AWS performs later (see [`super::scheduler`]).
-    pub scheduler: super::scheduler::Scheduler,
+    pub scheduler: super::scheduler::Scheduler<super::effects::Effect>,
     /// How a service calls another as a principal (see [`crate::port`]): handed in by the
     /// request pipeline, so that the state never names the services above it.
     port: Port,

@@ -15,12 +15,12 @@ use super::{
 use crate::{
     error::AwsError,
     principal::Caller,
-    state::{scheduler::Scheduled, World},
+    state::{scheduler::Due, World},
     template::{Node, Pseudo, ResolvedOutput, ResolvedParameter, ResourceDecl, Scope, Template},
 };
 
 /// Applies a due event (see [`crate::state::scheduler`]).
-pub fn on_event(world: &mut World, due: &Scheduled, event: Event) {
+pub fn on_event(world: &mut World, due: &Due, event: Event) {
     let Event::Run { stack_id } = event;
     let Some(mut stack) = world
         .regional(&due.account, &due.region)

@@ -22,9 +22,9 @@ pub(super) fn schedule_evaluation(
         now + Duration::seconds(EVALUATION_DELAY_SECONDS),
         account,
         region,
-        super::super::scheduler::Event::CloudWatch(Event::Evaluate {
+        Event::Evaluate {
             alarm_name: name.to_string(),
-        }),
+        },
     );
 }
 

@@ -34,7 +34,7 @@ use crate::{
     principal::{Caller, CredentialKind, Principal},
 };
 
-use super::{scheduler::Scheduled, World};
+use super::{scheduler::Due, World};
 
 mod actions;
 mod alarms;
@@ -302,7 +302,7 @@ fn resource_not_found() -> AwsError {
 
 
 /// Applies a due event (see [`super::scheduler`]).
-pub fn on_event(world: &mut World, due: &Scheduled, event: Event) {
+pub fn on_event(world: &mut World, due: &Due, event: Event) {
     match event {
         Event::Evaluate { alarm_name } => {
             evaluate(world, &due.account, &due.region, &alarm_name, due.at)

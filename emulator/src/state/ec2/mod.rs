@@ -280,11 +280,11 @@ pub enum Event {
 }
 
 fn schedule(world: &mut World, at: DateTime<Utc>, account: &str, region: &str, event: Event) {
-    world.schedule(at, account, region, scheduler::Event::Ec2(event));
+    world.schedule(at, account, region, event);
 }
 
 /// Applies a due event (see [`super::scheduler`]).
-pub fn on_event(world: &mut World, due: &scheduler::Scheduled, event: Event) {
+pub fn on_event(world: &mut World, due: &scheduler::Due, event: Event) {
     let (account, region) = (due.account.as_str(), due.region.as_str());
     match event {
         Event::Settle { instance_id, generation } => settle(world, account, region, &instance_id, generation, due.at),

@@ -21,8 +21,14 @@ use std::{
 use wana_policy::Outcome;
 
 use super::{
-    addr::{existing_key, KeyAddr},
-    errors, EncryptionContext, Grant, Key, KeyState, NewGrant,
+    addr::existing_key,
+    arn::KeyAddr,
+    errors,
+    EncryptionContext,
+    Grant,
+    Key,
+    KeyState,
+    NewGrant,
 };
 use crate::{
     authz::{denied_message, AuthzRequest, RequestFacts},

@@ -5,9 +5,13 @@ use base64::Engine;
 
 use super::{
     access::{authorize_identity, authorize_key, caller_identities, require_usable, KeyUse},
-    addr::{existing_key, key, key_mut, parse_key_arn, resolve, KeyAddr, Reach},
-    crypto::{counter, sha256},
-    errors, Grant, GrantConstraints, GRANT_OPERATIONS,
+    addr::{existing_key, key, key_mut, resolve, Reach},
+    arn::{parse_key_arn, KeyAddr},
+    ids::{counter, sha256},
+    errors,
+    Grant,
+    GrantConstraints,
+    GRANT_OPERATIONS,
 };
 use crate::{authz::RequestFacts, error::AwsError, state::World, validation};
 

@@ -7,11 +7,17 @@ use chrono::Duration;
 
 use super::{
     access::{authorize_identity, authorize_key, require_not_pending_deletion, KeyUse},
-    addr::{alias_arn, existing_key, key_arn, key_mut, resolve, split_kms_arn, KeyAddr, Reach},
-    crypto::new_key_id,
+    addr::{existing_key, key_mut, resolve, Reach},
+    arn::{alias_arn, key_arn, split_kms_arn, KeyAddr},
+    documents::default_key_policy,
+    ids::new_key_id,
+    policy::{check_lockout, parse_key_policy},
     errors,
-    policy::{check_lockout, default_key_policy, parse_key_policy},
-    Alias, Event, Key, KeyManager, KeyState,
+    Alias,
+    Event,
+    Key,
+    KeyManager,
+    KeyState,
 };
 use crate::{authz::RequestFacts, error::AwsError, state::World, validation};
 
@@ -174,7 +180,7 @@ pub fn schedule_key_deletion(
         deletion,
         &addr.account,
         &addr.region,
-        crate::state::scheduler::Event::Kms(Event::DeleteKey { key_id: addr.id.clone() }),
+        Event::DeleteKey { key_id: addr.id.clone() },
     );
     Ok(key)
 }

@@ -10,10 +10,14 @@
 
 mod access;
 mod addr;
+mod arn;
 mod crypto;
+mod documents;
 pub mod errors;
 mod grants;
+mod ids;
 mod keys;
+mod managed;
 mod policy;
 mod service_use;
 #[cfg(test)]
@@ -25,15 +29,18 @@ use chrono::{DateTime, Utc};
 use wana_policy::NamedPolicy;
 
 pub use access::{authorize_key, KeyUse};
-pub use addr::{alias_arn, key, key_arn, parse_key_arn, resolve_key_arn, KeyAddr};
+pub use addr::{key, resolve_key_arn};
+pub use arn::{alias_arn, key_arn, parse_key_arn, KeyAddr};
 pub use crypto::{data_key_length, decrypt, encrypt, generate_data_key, re_encrypt, DataKey};
 pub use grants::{create_grant, list_grants, retire_grant, revoke_grant, NewGrant};
 pub use keys::{
     cancel_key_deletion, create_alias, create_key, delete_alias, describe_key, list_aliases, list_keys,
     schedule_key_deletion, set_key_enabled, NewKey,
 };
-pub use policy::{default_key_policy, ebs_managed_key_policy, get_key_policy, put_key_policy};
-pub use service_use::{default_ebs_key_arn, use_key_via_service, KeyUseDenied};
+pub use documents::{default_key_policy, ebs_managed_key_policy};
+pub use policy::{get_key_policy, put_key_policy};
+pub use managed::default_ebs_key_arn;
+pub use service_use::{use_key_via_service, KeyUseDenied};
 
 /// An encryption context: ordered, so that its authenticated encoding is canonical.
 pub type EncryptionContext = BTreeMap<String, String>;
@@ -204,7 +211,7 @@ pub enum Event {
 }
 
 /// Applies a due event (see [`super::scheduler`]).
-pub fn on_event(world: &mut super::World, due: &super::scheduler::Scheduled, event: Event) {
+pub fn on_event(world: &mut super::World, due: &super::scheduler::Due, event: Event) {
     match event {
         Event::DeleteKey { key_id } => {
             let Some(kms) = world.regional_mut(&due.account, &due.region).map(|r| &mut r.kms) else {
