@@ -33,6 +33,8 @@ pub struct EmulatorConfig {
     /// The loopback port; 0 picks a free one.
     pub port: u16,
     pub profile: BehaviourProfile,
+    /// Divides AWS's service latencies (see `World::latency`); 0 and 1 keep AWS's timings.
+    pub latency_scale: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +63,11 @@ impl Emulator {
             .map_err(|source| StartError::Bind { port: config.port, source })?;
         let clock = Clock::default();
         let shared = Arc::new(Shared {
-            world: Mutex::new(World::new(config.profile, clock.now()).with_port(dispatch::pipeline())),
+            world: Mutex::new(
+                World::new(config.profile, clock.now())
+                    .with_port(dispatch::pipeline())
+                    .with_latency_scale(config.latency_scale),
+            ),
             clock,
         });
         let (shutdown, mut stop) = tokio::sync::oneshot::channel::<()>();

@@ -138,7 +138,7 @@ impl Backend {
 
     /// Starts wana's emulator in-process on a free loopback port.
     pub async fn start_emulator(profile: BehaviourProfile) -> Result<Backend, HarnessError> {
-        let emulator = Emulator::start(EmulatorConfig { port: 0, profile }).await?;
+        let emulator = Emulator::start(EmulatorConfig { port: 0, profile, latency_scale: 1 }).await?;
         tracing::debug!(endpoint = %emulator.endpoint_url(), %profile, "emulator backend started");
         Ok(Backend {
             kind: BackendKind::Emulator,

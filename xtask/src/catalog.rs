@@ -1,12 +1,14 @@
 //! `list` and `show`: reading the trap catalog.
 
-use crate::out::{outln, out};
 use std::process::ExitCode;
 
 use clap::Args;
 use wana_scenarios::TrapInfo;
 
-use crate::UsageError;
+use crate::{
+    out::{out, outln},
+    UsageError,
+};
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {

@@ -1,7 +1,6 @@
 //! `emulator`: serve the emulator on a fixed port for the AWS CLI and SDKs, or print the shell
 //! environment that points them at it.
 
-use crate::out::{outln, out};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -10,7 +9,15 @@ use wana_emulator::{
     accounts, BehaviourProfile, Emulator, EmulatorConfig, DEFAULT_ACCOUNTS, DEFAULT_REGION,
 };
 
-use crate::UsageError;
+use crate::{
+    out::{out, outln},
+    UsageError,
+};
+
+/// `--latency-scale`'s default: AWS's service latencies run ten times faster for people typing
+/// commands, so an instance starts in half a second and Auto Scaling's retry backoff of up to
+/// five minutes becomes at most thirty seconds.
+pub const DEFAULT_LATENCY_SCALE: u32 = 10;
 
 #[derive(Debug, Args)]
 pub struct EmulatorArgs {
@@ -24,6 +31,11 @@ pub struct EmulatorArgs {
     /// `eval "$(cargo xtask emulator --print-env a)"`.
     #[arg(long, value_name = "ACCOUNT")]
     pub print_env: Option<String>,
+    /// Divide AWS's service latencies (instance transitions, alarm evaluation, Auto Scaling
+    /// retries) by this, so asynchronous work shows in seconds; 1 keeps AWS's timings. Session
+    /// expiry and key deletion dates are never scaled.
+    #[arg(long, default_value_t = DEFAULT_LATENCY_SCALE, value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub latency_scale: u32,
 }
 
 fn parse_profile(text: &str) -> Result<BehaviourProfile, String> {
@@ -37,7 +49,7 @@ pub fn run(args: &EmulatorArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         None => {
-            crate::runtime()?.block_on(serve(args.port, args.profile))?;
+            crate::runtime()?.block_on(serve(args.port, args.profile, args.latency_scale))?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -70,8 +82,8 @@ fn print_env(account: &str, port: u16) -> anyhow::Result<String> {
     ))
 }
 
-async fn serve(port: u16, profile: BehaviourProfile) -> anyhow::Result<()> {
-    let emulator = Emulator::start(EmulatorConfig { port, profile })
+async fn serve(port: u16, profile: BehaviourProfile, latency_scale: u32) -> anyhow::Result<()> {
+    let emulator = Emulator::start(EmulatorConfig { port, profile, latency_scale })
         .await
         .with_context(|| format!("cannot start the emulator on 127.0.0.1:{port}"))?;
     // `start` returns once the listener is bound, so requests are accepted from here on.
@@ -79,6 +91,9 @@ async fn serve(port: u16, profile: BehaviourProfile) -> anyhow::Result<()> {
         "wana emulator ready on {} (profile {profile})",
         emulator.endpoint_url()
     );
+    if latency_scale > 1 {
+        outln!("AWS's service latencies run {latency_scale} times faster (--latency-scale 1 for AWS's own).");
+    }
     outln!();
     out!("{}", accounts_table());
     outln!();

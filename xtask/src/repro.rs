@@ -1,12 +1,15 @@
 //! `repro <trap>`: run a trap's scenario and report each run.
 
-use crate::out::{outln, out};
 use std::{process::ExitCode, str::FromStr};
 
 use clap::Args;
 use wana_harness::{run_scenario, BackendKind, BehaviourProfile, Redactor, RunReport};
 
-use crate::{catalog::find_trap, EXIT_NOT_RUNNABLE};
+use crate::{
+    catalog::find_trap,
+    out::{out, outln},
+    EXIT_NOT_RUNNABLE,
+};
 
 #[derive(Debug, Args)]
 pub struct ReproArgs {

@@ -34,6 +34,10 @@ pub struct World {
     /// How a service calls another as a principal (see [`crate::port`]): handed in by the
     /// request pipeline, so that the state never names the services above it.
     port: Port,
+    /// AWS's service latencies (an instance's transitions, an alarm's evaluation delay, Auto
+    /// Scaling's retry backoff) are divided by this; 1 keeps AWS's timings. Contractual times
+    /// (session expiry, a key's deletion date) are never scaled. See [`World::latency`].
+    latency_scale: u32,
 }
 
 /// The pipeline inner calls go through.
@@ -147,6 +151,7 @@ impl World {
             authz_log: Default::default(),
             scheduler: Default::default(),
             port: Port::new(Unconnected),
+            latency_scale: 1,
         };
         for info in DEFAULT_ACCOUNTS {
             let mut account =
@@ -186,6 +191,19 @@ impl World {
     pub fn with_port(mut self, port: Port) -> World {
         self.port = port;
         self
+    }
+
+    /// Shortens AWS's service latencies by `scale` (0 and 1 keep AWS's timings), for people
+    /// typing commands against a served emulator who should not wait AWS's minutes.
+    pub fn with_latency_scale(mut self, scale: u32) -> World {
+        self.latency_scale = scale.max(1);
+        self
+    }
+
+    /// How long a service takes for something AWS takes `delay` for, at this world's latency
+    /// scale. Models schedule their effects `now + world.latency(delay)`.
+    pub fn latency(&self, delay: chrono::Duration) -> chrono::Duration {
+        delay / i32::try_from(self.latency_scale).unwrap_or(i32::MAX)
     }
 
     /// A call one service makes to another as a principal: authenticated, authorized and

@@ -18,8 +18,9 @@ pub(super) fn schedule_evaluation(
     name: &str,
     now: DateTime<Utc>,
 ) {
+    let at = now + world.latency(Duration::seconds(EVALUATION_DELAY_SECONDS));
     world.schedule(
-        now + Duration::seconds(EVALUATION_DELAY_SECONDS),
+        at,
         account,
         region,
         Event::Evaluate {

@@ -60,7 +60,8 @@ pub(super) fn settle(
     }
     if let Some(generation) = follow_up {
         let event = Event::Settle { instance_id: instance_id.to_string(), generation };
-        schedule(world, at + transition(), account, region, event);
+        let at = at + world.latency(transition());
+        schedule(world, at, account, region, event);
     }
 }
 
@@ -168,7 +169,8 @@ pub fn stop_instances(
             instance.state_transition_reason = user_initiated(now);
             instance.state_reason = Some(StateReason::user_initiated_shutdown());
             let event = Event::Settle { instance_id: id.to_string(), generation: instance.generation };
-            schedule(world, now + transition(), account, region, event);
+            let at = now + world.latency(transition());
+            schedule(world, at, account, region, event);
         }
         let current = current_state(world, account, region, id)?;
         changes.push(StateChange { instance_id: id.to_string(), previous, current });
@@ -205,7 +207,8 @@ pub fn terminate_instances(
             instance.state_transition_reason = user_initiated(now);
             instance.state_reason = Some(StateReason::user_initiated_shutdown());
             let event = Event::Settle { instance_id: id.to_string(), generation: instance.generation };
-            schedule(world, now + transition(), account, region, event);
+            let at = now + world.latency(transition());
+            schedule(world, at, account, region, event);
         }
         let current = current_state(world, account, region, id)?;
         changes.push(StateChange { instance_id: id.to_string(), previous, current });

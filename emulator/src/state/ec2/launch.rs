@@ -228,7 +228,8 @@ pub(super) fn begin_pending(
     instance.failing = denied.as_ref().map(|_| on_failure);
     instance.launch_failure = denied;
     let event = Event::Settle { instance_id: instance_id.to_string(), generation: instance.generation };
-    schedule(world, now + transition(), account, region, event);
+    let at = now + world.latency(transition());
+    schedule(world, at, account, region, event);
 }
 
 /// A deterministic private address in the default VPC's range, from the instance's counter.

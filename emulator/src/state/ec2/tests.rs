@@ -95,6 +95,18 @@ fn a_launch_is_pending_then_running_on_the_clock() {
     assert_eq!(launched.state_transition_reason, "");
 }
 
+/// A served emulator may shorten AWS's latencies for people typing commands: at a latency
+/// scale of 10 the five-second transition takes half a second.
+#[test]
+fn a_latency_scale_shortens_the_transition() {
+    let mut world = World::new(BehaviourProfile::Current, t0())
+        .with_port(crate::dispatch::pipeline())
+        .with_latency_scale(10);
+    let id = launch_one(&mut world, &caller(), &spec());
+    assert_eq!(state_at(&mut world, &id, t0() + Duration::milliseconds(499)), InstanceStateName::Pending);
+    assert_eq!(state_at(&mut world, &id, t0() + Duration::milliseconds(500)), InstanceStateName::Running);
+}
+
 #[test]
 fn the_root_volume_comes_from_the_image_snapshot() {
     let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());

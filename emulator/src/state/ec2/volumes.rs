@@ -163,7 +163,8 @@ pub fn create_volume(
     };
     regional.ec2.volumes.insert(id.clone(), volume);
     let event = Event::VolumeCreated { volume_id: id.clone() };
-    schedule(world, now + Duration::seconds(VOLUME_CREATION_SECONDS), account, region, event);
+    let at = now + world.latency(Duration::seconds(VOLUME_CREATION_SECONDS));
+    schedule(world, at, account, region, event);
     Ok(id)
 }
 
