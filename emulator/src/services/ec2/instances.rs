@@ -19,10 +19,13 @@ use super::decode::{
     text, Filter,
 };
 use super::encode::{instance_value, reservation_value, state_changes, state_value};
+use super::launch_templates::{from_launch_template, FromTemplate};
 use super::{authorize, dry_run, instance_arn, unauthorized, Call};
 
 pub(super) fn run_instances(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
-    let params = call.params;
+    // A launch template fills the members the request leaves out (see `launch_templates`).
+    let from_template = from_launch_template(world, call)?;
+    let params = from_template.as_ref().map_or(call.params, |t| &t.params);
     let account = call.account();
     let region = call.region;
     let image_id = required(params, "ImageId")?;
@@ -33,7 +36,12 @@ pub(super) fn run_instances(world: &mut World, call: &Call<'_>) -> Result<Value,
     let tags = tag_specifications(params, &["instance", "volume"])?;
 
     let any_instance = instance_arn(region, account, "*");
-    authorize(world, call, "ec2:RunInstances", &any_instance, vec![("ec2:InstanceType", instance_type.to_string())])?;
+    let mut context = vec![("ec2:InstanceType", instance_type.to_string())];
+    context.extend(from_template.iter().flat_map(FromTemplate::instance_context));
+    authorize(world, call, "ec2:RunInstances", &any_instance, context)?;
+    if let Some(template) = &from_template {
+        template.authorize(world, call)?;
+    }
     if !tags.is_empty() {
         // Tagging on creation needs ec2:CreateTags too, with the creating action as context.
         authorize(
@@ -65,6 +73,9 @@ pub(super) fn run_instances(world: &mut World, call: &Call<'_>) -> Result<Value,
         client_token: text(params, "ClientToken").map(str::to_string),
     };
     let launched = model::launch(world, call.facts(), account, &spec)?;
+    if let Some(template) = &from_template {
+        template.tag_instances(world, call, &launched.instance_ids);
+    }
     let instances = launched
         .instance_ids
         .iter()
@@ -75,7 +86,7 @@ pub(super) fn run_instances(world: &mut World, call: &Call<'_>) -> Result<Value,
 }
 
 /// `BlockDeviceMapping.N.{DeviceName, NoDevice, VirtualName, Ebs.*}`.
-fn block_device_specs(params: &Value) -> Result<Vec<BlockDeviceSpec>, AwsError> {
+pub(super) fn block_device_specs(params: &Value) -> Result<Vec<BlockDeviceSpec>, AwsError> {
     let mut specs = Vec::new();
     for mapping in params.get("BlockDeviceMapping").map(Value::as_list).unwrap_or_default() {
         let ebs = match mapping.get("Ebs") {

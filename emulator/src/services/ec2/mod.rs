@@ -13,7 +13,8 @@
 //!
 //! This file routes the operations and holds the authorization every one of them makes, the
 //! availability zones and the EBS encryption defaults; `decode` reads the query members,
-//! `encode` writes the output shapes, `instances` and `volumes_images` hold the other operations.
+//! `encode` writes the output shapes, `instances`, `launch_templates` and `volumes_images` hold
+//! the other operations.
 
 use base64::Engine as _;
 use wana_policy::{Decision, Outcome};
@@ -30,6 +31,7 @@ use super::Call;
 mod decode;
 mod encode;
 mod instances;
+mod launch_templates;
 mod volumes_images;
 #[cfg(test)]
 mod tests;
@@ -38,6 +40,10 @@ use decode::{any_matches, boolean, filters, invalid_filter, required, strings};
 use instances::{
     describe_instance_status, describe_instances, reboot_instances, recover_instances, run_instances, start_instances,
     stop_instances, terminate_instances,
+};
+use launch_templates::{
+    create_launch_template, create_launch_template_version, delete_launch_template, delete_launch_template_versions,
+    describe_launch_template_versions, describe_launch_templates, modify_launch_template,
 };
 use volumes_images::{create_volume, delete_volume, describe_images, describe_volumes};
 
@@ -55,6 +61,13 @@ pub fn handle(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsErr
         "DescribeVolumes" => describe_volumes(world, call),
         "DeleteVolume" => delete_volume(world, call),
         "DescribeAvailabilityZones" => describe_availability_zones(world, call),
+        "CreateLaunchTemplate" => create_launch_template(world, call),
+        "CreateLaunchTemplateVersion" => create_launch_template_version(world, call),
+        "DescribeLaunchTemplates" => describe_launch_templates(world, call),
+        "DescribeLaunchTemplateVersions" => describe_launch_template_versions(world, call),
+        "ModifyLaunchTemplate" => modify_launch_template(world, call),
+        "DeleteLaunchTemplate" => delete_launch_template(world, call),
+        "DeleteLaunchTemplateVersions" => delete_launch_template_versions(world, call),
         "EnableEbsEncryptionByDefault" => set_ebs_encryption_by_default(world, call, true),
         "DisableEbsEncryptionByDefault" => set_ebs_encryption_by_default(world, call, false),
         "GetEbsEncryptionByDefault" => get_ebs_encryption_by_default(world, call),

@@ -44,6 +44,7 @@ use crate::error::AwsError;
 mod images;
 mod instances;
 mod launch;
+pub mod launch_templates;
 mod volumes;
 #[cfg(test)]
 mod tests;
@@ -53,6 +54,7 @@ pub use instances::{
     perform_instance_action, reboot_instances, start_instances, stop_instances, terminate_instances, InstanceAction,
 };
 pub use launch::{launch, BlockDeviceSpec, EbsSpec, LaunchSpec, Launched, MAX_INSTANCES_PER_LAUNCH};
+pub use launch_templates::LaunchTemplate;
 pub use volumes::{
     create_volume, delete_volume, ebs_default_kms_key_id, ebs_encryption_by_default, existing_volume,
     set_ebs_default_kms_key_id, set_ebs_encryption_by_default, volume_key_arn, Volume, VolumeAttachment, VolumeSpec,
@@ -267,6 +269,8 @@ pub struct State {
     pub ebs_encryption_by_default: bool,
     /// The default key for EBS encryption as the account set it; `None` is `alias/aws/ebs`.
     pub ebs_default_kms_key_id: Option<String>,
+    /// Launch templates by id (`lt-…`).
+    pub launch_templates: BTreeMap<String, LaunchTemplate>,
 }
 
 /// Effects EC2 performs later, on the emulator clock.

@@ -426,3 +426,197 @@ fn zone_ids_follow_aws_naming() {
     assert_eq!(zone_id("us-east-1a"), "use1-az1");
     assert_eq!(zone_id("ap-northeast-1c"), "apne1-az3");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Launch templates.
+
+mod launch_templates {
+    use rstest::rstest;
+
+    use super::super::launch_templates::*;
+    use super::*;
+
+    const ADMIN_ARN: &str = "arn:aws:iam::111111111111:user/admin";
+
+    fn data(image: &str, instance_type: &str) -> LaunchTemplateData {
+        LaunchTemplateData {
+            image_id: Some(image.to_string()),
+            instance_type: Some(instance_type.to_string()),
+            ..LaunchTemplateData::default()
+        }
+    }
+
+    fn new_template(name: &str, data: LaunchTemplateData) -> NewTemplate {
+        NewTemplate { name: name.to_string(), data, created_by: ADMIN_ARN.to_string(), ..NewTemplate::default() }
+    }
+
+    fn new_version(source: Option<&str>, data: LaunchTemplateData) -> NewVersion {
+        NewVersion {
+            source_version: source.map(str::to_string),
+            data,
+            created_by: ADMIN_ARN.to_string(),
+            ..NewVersion::default()
+        }
+    }
+
+    fn world() -> World {
+        World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline())
+    }
+
+    fn template<'w>(world: &'w World, id: &str) -> &'w LaunchTemplate {
+        find_template(world, ACCOUNT, REGION, TemplateRef::Id(id)).unwrap()
+    }
+
+    #[test]
+    fn versions_resolve_by_number_latest_and_default() {
+        let mut world = world();
+        let created = create_template(&mut world, ACCOUNT, REGION, new_template("web", data("ami-374db956", "t2.micro")), t0())
+            .unwrap();
+        assert!(is_well_formed_id(&created.id, "lt"), "{}", created.id);
+        assert_eq!((created.default_version, created.latest_version()), (1, 1));
+        // Version 2 starts from version 1 and changes the instance type only.
+        let two = new_version(Some("1"), LaunchTemplateData { instance_type: Some("m5.large".into()), ..Default::default() });
+        let two = create_version(&mut world, ACCOUNT, REGION, &created.id, two, t0()).unwrap();
+        assert_eq!(two.number, 2);
+        assert_eq!(two.data, data("ami-374db956", "m5.large"));
+        // Version 3 names no source: it holds only what it was given.
+        let three = new_version(None, LaunchTemplateData { key_name: Some("ops".into()), ..Default::default() });
+        create_version(&mut world, ACCOUNT, REGION, &created.id, three, t0()).unwrap();
+
+        let template = template(&world, &created.id);
+        assert_eq!(template.latest_version(), 3);
+        assert_eq!(template.version("$Latest").unwrap().data.key_name.as_deref(), Some("ops"));
+        assert_eq!(template.version("$Default").unwrap().number, 1);
+        assert_eq!(template.version("2").unwrap().data.instance_type.as_deref(), Some("m5.large"));
+        let missing = template.version("7").unwrap_err();
+        assert_eq!(
+            (missing.code.as_ref(), missing.message.clone()),
+            (
+                "InvalidLaunchTemplateId.VersionNotFound",
+                format!("Could not find the specified version 7 for the launch template with ID {}.", created.id)
+            )
+        );
+        assert_eq!(template.version("latest").unwrap_err().code, "InvalidLaunchTemplateId.VersionNotFound");
+    }
+
+    #[test]
+    fn the_default_version_changes_only_to_a_version_that_exists() {
+        let mut world = world();
+        let created =
+            create_template(&mut world, ACCOUNT, REGION, new_template("web", data("ami-374db956", "t2.micro")), t0()).unwrap();
+        let two = new_version(Some("$Latest"), data("ami-374db956", "t3.small"));
+        create_version(&mut world, ACCOUNT, REGION, &created.id, two, t0()).unwrap();
+        let modified = set_default_version(&mut world, ACCOUNT, REGION, &created.id, "2").unwrap();
+        assert_eq!((modified.default_version, modified.latest_version()), (2, 2));
+        assert_eq!(template(&world, &created.id).version("$Default").unwrap().data.instance_type.as_deref(), Some("t3.small"));
+        let error = set_default_version(&mut world, ACCOUNT, REGION, &created.id, "666").unwrap_err();
+        assert_eq!(error.code, "InvalidLaunchTemplateId.VersionNotFound");
+        assert_eq!(template(&world, &created.id).default_version, 2);
+    }
+
+    #[rstest]
+    #[case("ab")]
+    #[case("some illegal name")]
+    #[case("semi;colon")]
+    #[case(&"x".repeat(129))]
+    fn malformed_names_are_refused(#[case] name: &str) {
+        let mut world = world();
+        let error = create_template(&mut world, ACCOUNT, REGION, new_template(name, data("ami-374db956", "t2.micro")), t0())
+            .unwrap_err();
+        assert_eq!(
+            (error.code.as_ref(), error.message.as_str(), error.status),
+            (
+                "InvalidLaunchTemplateName.MalformedException",
+                "A launch template name must be between 3 and 128 characters, and may contain letters, numbers, and the following characters: - ( ) . / _.",
+                400
+            )
+        );
+    }
+
+    #[test]
+    fn names_are_unique_and_data_is_required() {
+        let mut world = world();
+        create_template(&mut world, ACCOUNT, REGION, new_template("web/(v1)_x-y.z", data("ami-374db956", "t2.micro")), t0())
+            .unwrap();
+        let again =
+            create_template(&mut world, ACCOUNT, REGION, new_template("web/(v1)_x-y.z", data("ami-374db956", "t2.micro")), t0())
+                .unwrap_err();
+        assert_eq!(
+            (again.code.as_ref(), again.message.as_str()),
+            ("InvalidLaunchTemplateName.AlreadyExistsException", "Launch template name already in use.")
+        );
+        // Another account may use the same name.
+        create_template(&mut world, "222222222222", REGION, new_template("web/(v1)_x-y.z", data("ami-1", "t2.micro")), t0())
+            .unwrap();
+        let empty =
+            create_template(&mut world, ACCOUNT, REGION, new_template("empty", LaunchTemplateData::default()), t0()).unwrap_err();
+        assert_eq!(
+            (empty.code.as_ref(), empty.message.as_str()),
+            (
+                "MissingParameter",
+                "No launch template data was provided. Launch template data is required to create a launch template."
+            )
+        );
+    }
+
+    #[test]
+    fn unknown_and_malformed_templates_have_aws_texts() {
+        let world = world();
+        let by_name = find_template(&world, ACCOUNT, REGION, TemplateRef::Name("timski")).unwrap_err();
+        assert_eq!(
+            (by_name.code.as_ref(), by_name.message.as_str()),
+            (
+                "InvalidLaunchTemplateName.NotFoundException",
+                "The specified launch template, with template name timski, does not exist."
+            )
+        );
+        let by_id = find_template(&world, ACCOUNT, REGION, TemplateRef::Id("lt-019c5be5798f24ca7")).unwrap_err();
+        assert_eq!(
+            (by_id.code.as_ref(), by_id.message.as_str()),
+            ("InvalidLaunchTemplateId.NotFound", "The specified launch template, with template ID lt-019c5be5798f24ca7, does not exist.")
+        );
+        let malformed = find_template(&world, ACCOUNT, REGION, TemplateRef::Id("web")).unwrap_err();
+        assert_eq!(malformed.code, "InvalidLaunchTemplateId.Malformed");
+    }
+
+    #[test]
+    fn versions_are_listed_newest_first_within_bounds() {
+        let mut world = world();
+        let created =
+            create_template(&mut world, ACCOUNT, REGION, new_template("web", data("ami-374db956", "t2.micro")), t0()).unwrap();
+        for _ in 0..3 {
+            create_version(&mut world, ACCOUNT, REGION, &created.id, new_version(Some("$Latest"), Default::default()), t0())
+                .unwrap();
+        }
+        let template = template(&world, &created.id);
+        let numbers = |selected: Vec<&TemplateVersion>| selected.iter().map(|v| v.number).collect::<Vec<_>>();
+        assert_eq!(numbers(select_versions(template, &[], None, None).unwrap()), [4, 3, 2, 1]);
+        assert_eq!(numbers(select_versions(template, &[], Some("2"), Some("3")).unwrap()), [3, 2]);
+        let named = ["$Default".to_string(), "$Latest".to_string(), "2".to_string()];
+        assert_eq!(numbers(select_versions(template, &named, None, None).unwrap()), [1, 4, 2]);
+        let missing = select_versions(template, &["9".to_string()], None, None).unwrap_err();
+        assert_eq!(missing.code, "InvalidLaunchTemplateId.VersionNotFound");
+    }
+
+    #[test]
+    fn the_default_version_cannot_be_deleted_and_numbers_keep_counting() {
+        let mut world = world();
+        let created =
+            create_template(&mut world, ACCOUNT, REGION, new_template("web", data("ami-374db956", "t2.micro")), t0()).unwrap();
+        create_version(&mut world, ACCOUNT, REGION, &created.id, new_version(Some("1"), Default::default()), t0()).unwrap();
+        let versions = ["1".to_string(), "2".to_string(), "5".to_string()];
+        let (deleted, failed) = delete_versions(&mut world, ACCOUNT, REGION, &created.id, &versions).unwrap();
+        assert_eq!(deleted, [2]);
+        let failed: Vec<(&str, &str)> = failed.iter().map(|f| (f.version.as_str(), f.code)).collect();
+        assert_eq!(failed, [("1", "unexpectedError"), ("5", "launchTemplateVersionDoesNotExist")]);
+        assert_eq!(template(&world, &created.id).latest_version(), 1);
+        let next =
+            create_version(&mut world, ACCOUNT, REGION, &created.id, new_version(Some("1"), Default::default()), t0()).unwrap();
+        assert_eq!(next.number, 3);
+        delete_template(&mut world, ACCOUNT, REGION, &created.id).unwrap();
+        assert_eq!(
+            find_template(&world, ACCOUNT, REGION, TemplateRef::Name("web")).unwrap_err().code,
+            "InvalidLaunchTemplateName.NotFoundException"
+        );
+    }
+}
