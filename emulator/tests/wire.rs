@@ -348,3 +348,46 @@ async fn instance_metadata_is_unsigned_and_answers_only_for_its_instance() {
     let stranger = emulator.serve_instance_metadata("i-00000000000000000").await.unwrap();
     assert_eq!(http(stranger.addr(), "GET", "/latest/meta-data/instance-id", "").await.0, 404);
 }
+
+/// An image registered by account A and shared with account B through the query wire: the
+/// nested `LaunchPermission.Add.N.UserId` members, B's view with `ExecutableBy.1=self`, and the
+/// permission list in EC2's XML.
+#[tokio::test]
+async fn an_image_shared_on_the_wire_is_listed_for_the_other_account() {
+    let emulator = emulator().await;
+    let host = emulator.addr().to_string();
+    let (key_a, secret_a) = admin_a();
+    let (key_b, secret_b) = (DEFAULT_ACCOUNTS[1].access_key_id, DEFAULT_ACCOUNTS[1].secret_access_key);
+    let ec2 = |body: String, key: &'static str, secret: &'static str| {
+        signed(form(&format!("Version=2016-11-15&{body}")), &host, "ec2", key, secret, SystemTime::now())
+    };
+    let registered = send(
+        &emulator,
+        ec2(
+            "Action=RegisterImage&Name=wire-image&RootDeviceName=/dev/xvda&BlockDeviceMapping.1.DeviceName=/dev/xvda\
+             &BlockDeviceMapping.1.Ebs.SnapshotId=snap-0a1b2c3d4e5f60001"
+                .to_string(),
+            key_a,
+            secret_a,
+        ),
+    )
+    .await;
+    assert_eq!(registered.status, 200, "{}", registered.body);
+    let image_id = registered.body.split("<imageId>").nth(1).and_then(|r| r.split('<').next()).unwrap().to_string();
+
+    let share = format!("Action=ModifyImageAttribute&ImageId={image_id}&LaunchPermission.Add.1.UserId=222222222222");
+    let shared = send(&emulator, ec2(share, key_a, secret_a)).await;
+    assert_eq!(shared.status, 200, "{}", shared.body);
+    let listed = send(&emulator, ec2("Action=DescribeImages&ExecutableBy.1=self".to_string(), key_b, secret_b)).await;
+    assert!(listed.body.contains(&format!("<imageId>{image_id}</imageId>")), "{}", listed.body);
+    let attribute = format!("Action=DescribeImageAttribute&ImageId={image_id}&Attribute=launchPermission");
+    let permissions = send(&emulator, ec2(attribute.clone(), key_a, secret_a)).await;
+    assert!(
+        permissions.body.contains("<launchPermission><item><userId>222222222222</userId></item></launchPermission>"),
+        "{}",
+        permissions.body
+    );
+    let refused = send(&emulator, ec2(attribute, key_b, secret_b)).await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.body.contains(&format!("<Code>AuthFailure</Code><Message>Not authorized for image:{image_id}</Message>")), "{}", refused.body);
+}

@@ -1,8 +1,8 @@
 //! EC2's output shapes, under the model's `locationName`s: instances, reservations, state
-//! changes, volumes and images.
+//! changes, volumes, images, snapshots and their permission lists.
 
 use crate::{
-    state::ec2::{Image, Instance, InstanceStateName, StateChange, Tag, Volume},
+    state::ec2::{Image, Instance, InstanceStateName, Permission, Snapshot, StateChange, Tag, Volume},
     value::Value,
 };
 
@@ -137,6 +137,9 @@ pub(super) fn volume_value(volume: &Volume) -> Value {
     value
 }
 
+/// An image as DescribeImages shows it. Its block devices show whether each snapshot is
+/// encrypted, not the key: the key is the snapshot's (DescribeSnapshots), as on AWS, where
+/// DescribeImages leaves `KmsKeyId` out of an image's mappings.
 pub(super) fn image_value(image: &Image) -> Value {
     let devices: Value = image
         .block_devices
@@ -148,15 +151,13 @@ pub(super) fn image_value(image: &Image) -> Value {
                 .with("deleteOnTermination", d.delete_on_termination)
                 .with("volumeType", d.volume_type.as_str())
                 .with("encrypted", d.snapshot.encrypted);
-            let ebs =
-                if d.snapshot.encrypted { ebs.with_opt("kmsKeyId", d.snapshot.kms_key_id.as_deref()) } else { ebs };
             Value::structure().with("deviceName", d.device_name.as_str()).with("ebs", ebs)
         })
         .collect();
-    Value::structure()
+    let mut value = Value::structure()
         .with("imageId", image.id.as_str())
         .with("imageLocation", image.image_location.as_str())
-        .with("imageState", "available")
+        .with("imageState", image.state.name())
         .with("imageOwnerId", image.owner_id.as_str())
         .with("creationDate", image.creation_date.as_str())
         .with("isPublic", image.public)
@@ -174,4 +175,50 @@ pub(super) fn image_value(image: &Image) -> Value {
         .with("blockDeviceMapping", devices)
         .with("virtualizationType", "hvm")
         .with("hypervisor", "xen")
+        .with_opt("sourceInstanceId", image.source_instance_id.as_deref());
+    if let Some((source_id, source_region)) = &image.source_image {
+        value = value.with("sourceImageId", source_id.as_str()).with("sourceImageRegion", source_region.as_str());
+    }
+    if let Some(reason) = &image.state_reason {
+        value.push(
+            "stateReason",
+            Value::structure().with("code", reason.code.as_str()).with("message", reason.message.as_str()),
+        );
+    }
+    if !image.tags.is_empty() {
+        value.push("tagSet", tag_set(&image.tags));
+    }
+    value
+}
+
+/// A snapshot (`Snapshot`: CreateSnapshot's output and DescribeSnapshots' items).
+pub(super) fn snapshot_value(snapshot: &Snapshot) -> Value {
+    let mut value = Value::structure()
+        .with("snapshotId", snapshot.id.as_str())
+        .with("volumeId", snapshot.volume_id.as_str())
+        .with("status", snapshot.state.name())
+        .with_opt("statusMessage", snapshot.state_message.as_deref())
+        .with("startTime", snapshot.start_time)
+        .with("progress", snapshot.progress())
+        .with("ownerId", snapshot.owner_id.as_str())
+        .with("description", snapshot.description.as_str())
+        .with("volumeSize", snapshot.volume_size)
+        .with("encrypted", snapshot.encrypted)
+        .with("storageTier", "standard")
+        .with_opt("completionTime", snapshot.completion_time);
+    if snapshot.encrypted {
+        value = value.with_opt("kmsKeyId", snapshot.kms_key_id.as_deref());
+    }
+    if !snapshot.tags.is_empty() {
+        value.push("tagSet", tag_set(&snapshot.tags));
+    }
+    value
+}
+
+/// `LaunchPermission` / `CreateVolumePermission` items.
+pub(super) fn permission_list(permissions: &[Permission]) -> Value {
+    permissions
+        .iter()
+        .map(|p| Value::structure().with_opt("group", p.group.as_deref()).with_opt("userId", p.user_id.as_deref()))
+        .collect()
 }

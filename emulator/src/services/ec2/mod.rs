@@ -13,8 +13,9 @@
 //!
 //! This file routes the operations and holds the authorization every one of them makes, the
 //! availability zones and the EBS encryption defaults; `decode` reads the query members,
-//! `encode` writes the output shapes, `instances`, `launch_templates` and `volumes_images` hold
-//! the other operations.
+//! `encode` writes the output shapes, `instances`, `launch_templates`, `volumes`, `images` (AMIs
+//! and their launch permissions) and `snapshots` (EBS snapshots and their create volume
+//! permissions) hold the other operations.
 
 use base64::Engine as _;
 use wana_policy::{Decision, Outcome};
@@ -30,11 +31,15 @@ use super::Call;
 
 mod decode;
 mod encode;
+mod images;
 mod instances;
 mod launch_templates;
-mod volumes_images;
+mod snapshots;
+mod volumes;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_images;
 
 use decode::{any_matches, boolean, filters, invalid_filter, required, strings};
 use instances::{
@@ -45,7 +50,15 @@ use launch_templates::{
     create_launch_template, create_launch_template_version, delete_launch_template, delete_launch_template_versions,
     describe_launch_template_versions, describe_launch_templates, modify_launch_template,
 };
-use volumes_images::{create_volume, delete_volume, describe_images, describe_volumes};
+use images::{
+    copy_image, create_image, deregister_image, describe_image_attribute, describe_images, modify_image_attribute,
+    register_image,
+};
+use snapshots::{
+    copy_snapshot, create_snapshot, delete_snapshot, describe_snapshot_attribute, describe_snapshots,
+    modify_snapshot_attribute,
+};
+use volumes::{create_volume, delete_volume, describe_volumes};
 
 pub fn handle(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsError>> {
     Some(match call.action {
@@ -57,6 +70,18 @@ pub fn handle(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsErr
         "RebootInstances" => reboot_instances(world, call),
         "TerminateInstances" => terminate_instances(world, call),
         "DescribeImages" => describe_images(world, call),
+        "CreateImage" => create_image(world, call),
+        "RegisterImage" => register_image(world, call),
+        "CopyImage" => copy_image(world, call),
+        "DeregisterImage" => deregister_image(world, call),
+        "ModifyImageAttribute" => modify_image_attribute(world, call),
+        "DescribeImageAttribute" => describe_image_attribute(world, call),
+        "CreateSnapshot" => create_snapshot(world, call),
+        "CopySnapshot" => copy_snapshot(world, call),
+        "DescribeSnapshots" => describe_snapshots(world, call),
+        "DeleteSnapshot" => delete_snapshot(world, call),
+        "ModifySnapshotAttribute" => modify_snapshot_attribute(world, call),
+        "DescribeSnapshotAttribute" => describe_snapshot_attribute(world, call),
         "CreateVolume" => create_volume(world, call),
         "DescribeVolumes" => describe_volumes(world, call),
         "DeleteVolume" => delete_volume(world, call),
@@ -96,6 +121,15 @@ fn instance_arn(region: &str, account: &str, id: &str) -> String {
 
 fn volume_arn(region: &str, account: &str, id: &str) -> String {
     format!("arn:aws:ec2:{region}:{account}:volume/{id}")
+}
+
+/// Images and snapshots have no account in their ARN (IAM's service authorization reference).
+fn image_arn(region: &str, id: &str) -> String {
+    format!("arn:aws:ec2:{region}::image/{id}")
+}
+
+fn snapshot_arn(region: &str, id: &str) -> String {
+    format!("arn:aws:ec2:{region}::snapshot/{id}")
 }
 
 /// Asks `crate::authz` whether the caller may perform `action` on `resource`; a denial is

@@ -72,6 +72,9 @@ struct PlannedVolume {
     throughput: Option<i64>,
     encrypted: bool,
     kms_key_id: Option<String>,
+    /// The key of the encrypted snapshot the volume is restored from, when there is one: EC2
+    /// uses it too (the volume's own key may be another one).
+    source_key: Option<String>,
     snapshot_id: Option<String>,
     delete_on_termination: bool,
 }
@@ -194,7 +197,8 @@ pub fn launch(
 
     // EC2 attaches the encrypted volumes with the caller's forward access session; the same
     // caller and keys give the same answer for every instance of the reservation.
-    let keys: Vec<String> = distinct_keys(planned.iter().filter_map(|p| p.kms_key_id.clone()));
+    let keys: Vec<String> =
+        distinct_keys(planned.iter().flat_map(|p| p.source_key.iter().chain(&p.kms_key_id)).cloned());
     let denied = use_keys(world, facts, &keys);
     for instance_id in &instance_ids {
         begin_pending(world, account, region, instance_id, denied.clone(), FailedLaunch::Terminate, now);
@@ -324,6 +328,7 @@ fn plan_volume(
         throughput,
         encrypted,
         kms_key_id,
+        source_key: snapshot.filter(|s| s.encrypted).and_then(|s| s.kms_key_id.clone()),
         snapshot_id: snapshot.map(|s| s.snapshot_id.clone()).or_else(|| ebs.snapshot_id.clone()),
         delete_on_termination: ebs
             .delete_on_termination

@@ -32,7 +32,13 @@
 //!
 //! This file holds the model (instances, their states and reasons), the per-account [`State`],
 //! the scheduled [`Event`]s, EC2's error texts and the lookups; `instances` holds the life cycle,
-//! `launch` the launch path, `volumes` the EBS volumes and encryption defaults, `images` the images.
+//! `launch` the launch path, `volumes` the EBS volumes and encryption defaults, `images` the images
+//! and their launch permissions, `new_images` CreateImage, RegisterImage and CopyImage,
+//! `snapshots` the EBS snapshots, and `sharing` the permission lists images and snapshots share.
+//!
+//! A launch from an image (its own, or one shared by another account) creates its volumes from
+//! the image's snapshots: each encrypted snapshot's key is used as the caller, like any volume's
+//! key, and a key the caller may not use ends the launch as above.
 
 use std::collections::BTreeMap;
 
@@ -45,16 +51,32 @@ mod images;
 mod instances;
 mod launch;
 pub mod launch_templates;
+mod new_images;
+mod sharing;
+mod snapshots;
 mod volumes;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_images;
 
-pub use images::{find_image, public_images, visible_images, Image, ImageBlockDevice, SnapshotRef, AMAZON_OWNER_ID};
+pub use images::{
+    deregister_image, find_image, image_exists, launch_permissions, modify_launch_permission, owned_image,
+    public_images, set_image_description, visible_image, visible_images, DeletedSnapshot, Image, ImageBlockDevice,
+    ImageState, SnapshotRef, AMAZON_OWNER_ID,
+};
 pub use instances::{
     perform_instance_action, reboot_instances, start_instances, stop_instances, terminate_instances, InstanceAction,
 };
 pub use launch::{launch, BlockDeviceSpec, EbsSpec, LaunchSpec, Launched, MAX_INSTANCES_PER_LAUNCH};
 pub use launch_templates::LaunchTemplate;
+pub use new_images::{copy_image, create_image, register_image, ImageCopy, NewImage, RegisteredDevice, Registration};
+pub use sharing::{Permission, PermissionChange};
+pub use snapshots::{
+    copy_snapshot, create_snapshot, create_volume_permissions, delete_snapshot, find_snapshot, malformed_snapshot_id,
+    modify_create_volume_permission, owned_snapshot, restorable_snapshot, snapshot_not_found, visible_snapshots,
+    Snapshot, SnapshotCopy, SnapshotState, SNAPSHOT_COMPLETION_SECONDS,
+};
 pub use volumes::{
     create_volume, delete_volume, ebs_default_kms_key_id, ebs_encryption_by_default, existing_volume,
     set_ebs_default_kms_key_id, set_ebs_encryption_by_default, volume_key_arn, Volume, VolumeAttachment, VolumeSpec,
@@ -265,6 +287,8 @@ pub struct State {
     pub volumes: BTreeMap<String, Volume>,
     /// Images this account owns in this region (the public catalogue is [`public_images`]).
     pub images: BTreeMap<String, Image>,
+    /// EBS snapshots this account owns in this region.
+    pub snapshots: BTreeMap<String, Snapshot>,
     /// The account attribute "EBS encryption by default".
     pub ebs_encryption_by_default: bool,
     /// The default key for EBS encryption as the account set it; `None` is `alias/aws/ebs`.
@@ -281,6 +305,10 @@ pub enum Event {
     Settle { instance_id: String, generation: u64 },
     /// A new volume becomes `available`.
     VolumeCreated { volume_id: String },
+    /// A snapshot's `pending` ends (`completed`, or `error` for a copy that could not use its keys).
+    SnapshotSettled { snapshot_id: String },
+    /// A pending image looks at its snapshots: `available`, `failed`, or not yet.
+    ImageSettled { image_id: String },
 }
 
 fn schedule(world: &mut World, at: DateTime<Utc>, account: &str, region: &str, event: Event) {
@@ -301,6 +329,8 @@ pub fn on_event(world: &mut World, due: &scheduler::Due, event: Event) {
                 volume.state = VolumeState::Available;
             }
         }
+        Event::SnapshotSettled { snapshot_id } => snapshots::settle_snapshot(world, account, region, &snapshot_id, due.at),
+        Event::ImageSettled { image_id } => images::settle_image(world, account, region, &image_id, due.at),
     }
 }
 
@@ -337,6 +367,21 @@ pub fn image_not_found(ids: &[&str]) -> AwsError {
         many => format!("The image ids '[{}]' do not exist", many.join(", ")),
     };
     AwsError::new("InvalidAMIID.NotFound", 400, message)
+}
+
+/// A launch from an image that exists but is neither the caller's, public, nor shared with it.
+pub fn not_authorized_for_images(ids: &[&str]) -> AwsError {
+    AwsError::new("AuthFailure", 400, format!("Not authorized for images: [{}]", ids.join(", ")))
+}
+
+/// An attribute or deregistration of an image the caller sees but does not own.
+pub fn not_authorized_for_image(id: &str) -> AwsError {
+    AwsError::new("AuthFailure", 400, format!("Not authorized for image:{id}"))
+}
+
+/// A launch (or copy) of an image that is not `available`.
+pub fn image_unavailable(id: &str, state: ImageState, verb: &str) -> AwsError {
+    AwsError::new("InvalidAMIID.Unavailable", 400, format!("AMI {id} is {}, and cannot be {verb}.", state.name()))
 }
 
 pub fn malformed_volume_id(id: &str) -> AwsError {

@@ -5,8 +5,8 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::{
-    availability_zones, is_well_formed_id, malformed_volume_id, schedule, state, volume_not_found, visible_images,
-    Event, SnapshotRef, Tag, World, VOLUME_CREATION_SECONDS,
+    availability_zones, is_well_formed_id, malformed_volume_id, restorable_snapshot, schedule, state,
+    volume_not_found, Event, SnapshotRef, Tag, World, VOLUME_CREATION_SECONDS,
 };
 use super::super::kms::{default_ebs_key_arn, resolve_key_arn};
 use crate::{authz::RequestFacts, error::AwsError};
@@ -98,16 +98,7 @@ pub fn create_volume(
     }
     let snapshot = match &spec.snapshot_id {
         None => None,
-        Some(id) => Some(
-            visible_images(world, account, region)
-                .into_iter()
-                .flat_map(|image| image.block_devices)
-                .map(|device| device.snapshot)
-                .find(|snapshot| &snapshot.snapshot_id == id)
-                .ok_or_else(|| {
-                    AwsError::new("InvalidSnapshot.NotFound", 400, format!("The snapshot '{id}' does not exist."))
-                })?,
-        ),
+        Some(id) => Some(restorable_snapshot(world, account, region, id)?),
     };
     let size = match (spec.size, &snapshot) {
         (Some(size), Some(snapshot)) if size < snapshot.size => {
@@ -243,11 +234,16 @@ fn key_arn(account: &str, region: &str, key_id: &str) -> String {
 
 /// The key a new encrypted volume gets when the request names none: the account's default,
 /// or the AWS managed key `aws/ebs`.
-fn default_volume_key(world: &mut World, account: &str, region: &str, now: DateTime<Utc>) -> String {
+pub(super) fn default_volume_key(world: &mut World, account: &str, region: &str, now: DateTime<Utc>) -> String {
     match state(world, account, region).and_then(|s| s.ebs_default_kms_key_id.clone()) {
         Some(key) => key,
         None => default_ebs_key_arn(world, account, region, now),
     }
+}
+
+/// A `KmsKeyId` given without `Encrypted`.
+pub(super) fn key_needs_encrypted() -> AwsError {
+    AwsError::new("InvalidParameterDependency", 400, "The parameter KmsKeyId requires the parameter Encrypted to be set.")
 }
 
 /// Whether a new volume is encrypted and with which key: an encrypted snapshot stays
@@ -263,11 +259,7 @@ pub(super) fn volume_encryption(
     by_default: bool,
 ) -> Result<(bool, Option<String>), AwsError> {
     if kms_key_id.is_some() && requested != Some(true) {
-        return Err(AwsError::new(
-            "InvalidParameterDependency",
-            400,
-            "The parameter KmsKeyId requires the parameter Encrypted to be set.",
-        ));
+        return Err(key_needs_encrypted());
     }
     let from_snapshot = snapshot.filter(|s| s.encrypted);
     let encrypted = from_snapshot.is_some() || requested == Some(true) || by_default;

@@ -1,4 +1,4 @@
-//! DescribeImages and the volume operations: CreateVolume, DescribeVolumes, DeleteVolume.
+//! The volume operations: CreateVolume, DescribeVolumes, DeleteVolume.
 
 use crate::{
     error::AwsError,
@@ -13,63 +13,8 @@ use super::decode::{
     any_matches, boolean, filters, integer, invalid_filter, required, strings, tag_filter, tag_specifications, tags_for,
     text, Filter,
 };
-use super::encode::{image_value, volume_value};
+use super::encode::volume_value;
 use super::{authorize, dry_run, volume_arn, Call};
-
-pub(super) fn describe_images(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
-    authorize(world, call, "ec2:DescribeImages", "*", Vec::new())?;
-    dry_run(call)?;
-    let account = call.account();
-    let ids = strings(call.params, "ImageId");
-    let owners = strings(call.params, "Owner");
-    let filters = filters(call.params)?;
-    if let Some(bad) = ids.iter().find(|id| !model::is_well_formed_id(id, "ami")) {
-        return Err(model::malformed_image_id(bad));
-    }
-    let visible = model::visible_images(world, account, call.region);
-    let missing: Vec<&str> =
-        ids.iter().filter(|id| !visible.iter().any(|i| &i.id == *id)).map(String::as_str).collect();
-    if !missing.is_empty() {
-        return Err(model::image_not_found(&missing));
-    }
-    let mut images = Vec::new();
-    for image in &visible {
-        if !ids.is_empty() && !ids.contains(&image.id) {
-            continue;
-        }
-        let owned = |owner: &String| match owner.as_str() {
-            "self" => image.owner_id == account,
-            "amazon" => image.owner_alias.as_deref() == Some("amazon"),
-            other => image.owner_id == other,
-        };
-        if !owners.is_empty() && !owners.iter().any(owned) {
-            continue;
-        }
-        let mut keep = true;
-        for filter in &filters {
-            let one = |value: &str| any_matches(filter, &[value.to_string()]);
-            keep &= match filter.name.as_str() {
-                "image-id" => one(&image.id),
-                "name" => one(&image.name),
-                "description" => one(&image.description),
-                "owner-id" => one(&image.owner_id),
-                "owner-alias" => image.owner_alias.as_deref().is_some_and(one),
-                "state" => one("available"),
-                "architecture" => one(&image.architecture),
-                "is-public" => one(if image.public { "true" } else { "false" }),
-                "root-device-type" => one("ebs"),
-                "root-device-name" => one(&image.root_device_name),
-                "image-type" => one("machine"),
-                "virtualization-type" => one("hvm"),
-                other => return Err(invalid_filter(other)),
-            };
-        }
-        if keep {
-            images.push(image_value(image));
-        }
-    }
-    Ok(Value::structure().with("imagesSet", Value::List(images)))
-}
 
 // ---------------------------------------------------------------------------------------------
 // Volumes.
