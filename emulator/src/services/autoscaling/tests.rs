@@ -471,3 +471,50 @@ fn activities_are_paged_newest_first() {
     assert!(str_of(first(&rest, "Activities"), "Cause").contains("created an AutoScalingGroup"));
     assert_eq!(rest.get("NextToken"), None);
 }
+
+/// A port that resolves one launch template as EC2 would (EC2's launch templates are another
+/// branch's work) and carries every other inner call through the request pipeline.
+struct WithTemplate;
+
+impl crate::port::Services<World> for WithTemplate {
+    fn call(&self, world: &mut World, call: crate::port::InnerCall<'_>) -> Result<Value, AwsError> {
+        if call.service == ServiceId::Ec2 && call.action == "DescribeLaunchTemplates" {
+            let template =
+                Value::structure().with("launchTemplateId", "lt-0123456789abcdef0").with("launchTemplateName", "web");
+            return Ok(Value::structure().with("launchTemplates", Value::List(vec![template])));
+        }
+        crate::port::Services::call(&crate::dispatch::Pipeline, world, call)
+    }
+}
+
+#[test]
+fn a_group_with_a_launch_template_needs_the_callers_run_instances() {
+    let mut world = World::new(BehaviourProfile::default(), t0()).with_port(crate::state::Port::new(WithTemplate));
+    let params = members(&[
+        ("AutoScalingGroupName", "web".into()),
+        ("MinSize", "0".into()),
+        ("MaxSize", "1".into()),
+        ("AvailabilityZones", list(&["us-east-1a"])),
+        ("LaunchTemplate", members(&[("LaunchTemplateName", "web".into()), ("Version", "$Latest".into())])),
+    ]);
+    let ops = user(&mut world, "ops", Some(AUTOSCALING_AND_ITS_ROLE));
+    assert_eq!(
+        code_and_message(run(&mut world, &ops, "CreateAutoScalingGroup", params.clone())),
+        ("AccessDenied".to_string(), 403, "You are not authorized to use launch template: lt-0123456789abcdef0".to_string())
+    );
+    let decision = world.authz_log.records().filter(|r| r.action == "ec2:RunInstances").last().unwrap();
+    assert_eq!(decision.resource, "arn:aws:ec2:us-east-1:111111111111:launch-template/lt-0123456789abcdef0");
+
+    let (iam, _) = world.iam_and_ids(ACCOUNT).unwrap();
+    let run_instances = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:RunInstances","Resource":"*"}]}"#;
+    iam.put_user_policy("ops", "launch", run_instances).unwrap();
+    run(&mut world, &ops, "CreateAutoScalingGroup", params).unwrap();
+    let groups = run(&mut world, &ops, "DescribeAutoScalingGroups", Value::structure()).unwrap();
+    let group = first(&groups, "AutoScalingGroups");
+    assert_eq!(group.get("LaunchConfigurationName"), None);
+    let template = group.get("LaunchTemplate").unwrap();
+    assert_eq!(
+        (str_of(template, "LaunchTemplateId"), str_of(template, "LaunchTemplateName"), str_of(template, "Version")),
+        ("lt-0123456789abcdef0", "web", "$Latest")
+    );
+}
