@@ -391,3 +391,41 @@ async fn an_image_shared_on_the_wire_is_listed_for_the_other_account() {
     assert_eq!(refused.status, 400);
     assert!(refused.body.contains(&format!("<Code>AuthFailure</Code><Message>Not authorized for image:{image_id}</Message>")), "{}", refused.body);
 }
+
+#[tokio::test]
+async fn auto_scaling_speaks_aws_query_with_member_lists_and_its_error_envelope() {
+    let emulator = emulator().await;
+    let (key, secret) = admin_a();
+    let host = emulator.addr().to_string();
+    let call = |body: &str| signed(form(body), &host, "autoscaling", key, secret, SystemTime::now());
+    let lc = "Action=CreateLaunchConfiguration&Version=2011-01-01&LaunchConfigurationName=lc\
+              &ImageId=ami-374db956&InstanceType=t2.micro\
+              &BlockDeviceMappings.member.1.DeviceName=%2Fdev%2Fxvda&BlockDeviceMappings.member.1.Ebs.Encrypted=true";
+    let reply = send(&emulator, call(lc)).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let group = "Action=CreateAutoScalingGroup&Version=2011-01-01&AutoScalingGroupName=web\
+                 &LaunchConfigurationName=lc&MinSize=0&MaxSize=2&DesiredCapacity=0\
+                 &AvailabilityZones.member.1=us-east-1a&Tags.member.1.Key=team&Tags.member.1.Value=web";
+    let reply = send(&emulator, call(group)).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(reply.body.contains("<CreateAutoScalingGroupResponse"), "{}", reply.body);
+
+    let reply = send(&emulator, call("Action=DescribeAutoScalingGroups&Version=2011-01-01")).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(
+        reply.body.contains("<DescribeAutoScalingGroupsResult><AutoScalingGroups><member><AutoScalingGroupName>web"),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("<AvailabilityZones><member>us-east-1a</member></AvailabilityZones>"), "{}", reply.body);
+    let reply = send(&emulator, call("Action=DescribeLaunchConfigurations&Version=2011-01-01")).await;
+    assert!(reply.body.contains("<Ebs><Encrypted>true</Encrypted></Ebs>"), "{}", reply.body);
+
+    let reply = send(&emulator, call(group)).await;
+    assert_eq!(reply.status, 400);
+    assert!(
+        reply.body.contains("<ErrorResponse") && reply.body.contains("<Code>AlreadyExists</Code>"),
+        "{}",
+        reply.body
+    );
+}

@@ -1,6 +1,7 @@
 //! One file per AWS service: each translates decoded requests into changes of the world
 //! (`crate::state`) and answers with a protocol-neutral [`Value`].
 
+pub mod autoscaling;
 pub mod cloudformation;
 pub mod cloudwatch;
 pub mod ec2;
@@ -132,6 +133,7 @@ pub fn handle(service: ServiceId, world: &mut World, call: &Call<'_>) -> Option<
         ServiceId::CloudFormation => cloudformation::handle(world, call),
         ServiceId::Kms => kms::handle(world, call),
         ServiceId::S3 => s3::handle(world, call),
-        ServiceId::AutoScaling | ServiceId::Ssm => None,
+        ServiceId::AutoScaling => autoscaling::handle(world, call),
+        ServiceId::Ssm => None,
     }
 }

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{cloudformation, cloudwatch, ec2, kms, scheduler::Due, World};
+use super::{autoscaling, cloudformation, cloudwatch, ec2, kms, scheduler::Due, World};
 
 /// A service's deferred effect.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,6 +13,7 @@ pub enum Effect {
     CloudWatch(cloudwatch::Event),
     CloudFormation(cloudformation::Event),
     Kms(kms::Event),
+    AutoScaling(autoscaling::Event),
 }
 
 impl From<ec2::Event> for Effect {
@@ -39,6 +40,12 @@ impl From<kms::Event> for Effect {
     }
 }
 
+impl From<autoscaling::Event> for Effect {
+    fn from(event: autoscaling::Event) -> Self {
+        Effect::AutoScaling(event)
+    }
+}
+
 impl World {
     /// Queues an effect of a service for `at`.
     pub fn schedule(&mut self, at: DateTime<Utc>, account: &str, region: &str, event: impl Into<Effect>) {
@@ -55,6 +62,7 @@ impl World {
                 Effect::CloudWatch(event) => cloudwatch::on_event(self, &due, event),
                 Effect::CloudFormation(event) => cloudformation::on_event(self, &due, event),
                 Effect::Kms(event) => kms::on_event(self, &due, event),
+                Effect::AutoScaling(event) => autoscaling::on_event(self, &due, event),
             }
         }
     }

@@ -6,6 +6,7 @@
 //! decoded request and these types.
 
 mod authorize;
+pub mod autoscaling;
 pub mod aws_managed;
 pub mod cloudformation;
 pub mod cloudwatch;

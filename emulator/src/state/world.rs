@@ -84,6 +84,7 @@ pub struct Regional {
     pub cloudwatch: super::cloudwatch::State,
     pub cloudformation: super::cloudformation::State,
     pub kms: super::kms::State,
+    pub autoscaling: super::autoscaling::State,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
