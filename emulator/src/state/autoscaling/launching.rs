@@ -270,14 +270,18 @@ fn back_off(world: &mut World, account: &str, region: &str, name: &str, now: Dat
         return;
     };
     group.consecutive_failures += 1;
-    let at = now + retry_delay(group.consecutive_failures);
-    group.retry_at = Some(at);
+    let delay = retry_delay(group.consecutive_failures);
+    let at = now + world.latency(delay);
+    if let Some(group) = super::group_mut(world, account, region, name) {
+        group.retry_at = Some(at);
+    }
     schedule(world, at, account, region, Event::Reconcile { group: name.to_string() });
 }
 
 fn watch_later(world: &mut World, account: &str, region: &str, group: &str, instance_id: &str, now: DateTime<Utc>) {
     let event = Event::Watch { group: group.to_string(), instance_id: instance_id.to_string() };
-    schedule(world, now + Duration::seconds(WATCH_SECONDS), account, region, event);
+    let at = now + world.latency(Duration::seconds(WATCH_SECONDS));
+    schedule(world, at, account, region, event);
 }
 
 /// Looks at an instance the group waits for: a launch ends `InService` when EC2 says `running`,

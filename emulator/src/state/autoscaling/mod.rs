@@ -308,7 +308,8 @@ fn schedule(world: &mut World, at: DateTime<Utc>, account: &str, region: &str, e
 /// Schedules the group's reaction to a user request.
 fn schedule_reconcile(world: &mut World, account: &str, region: &str, group: &str, now: DateTime<Utc>) {
     let event = Event::Reconcile { group: group.to_string() };
-    schedule(world, now + Duration::seconds(REACTION_SECONDS), account, region, event);
+    let at = now + world.latency(Duration::seconds(REACTION_SECONDS));
+    schedule(world, at, account, region, event);
 }
 
 // ---------------------------------------------------------------------------------------------
