@@ -24,6 +24,12 @@ pub fn violation(member: &str, value: Option<&str>, rule: &str) -> String {
     }
 }
 
+/// A violation whose value AWS leaves out of the message (a sensitive or very long member, such
+/// as KMS's `plaintext`): `Value at 'member' failed to satisfy constraint: <rule>`.
+pub fn violation_without_value(member: &str, rule: &str) -> String {
+    format!("Value at '{member}' failed to satisfy constraint: {rule}")
+}
+
 /// The whole message of a request that breaks one constraint.
 pub fn one(member: &str, value: Option<&str>, rule: &str) -> String {
     summary(&[violation(member, value, rule)])

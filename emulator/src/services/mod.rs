@@ -84,13 +84,7 @@ impl<'a> Call<'a> {
 
 /// The query services' wording for a required member that is absent.
 pub fn missing_member(name: &str) -> AwsError {
-    let mut member = name.to_string();
-    if let Some(first) = member.get_mut(0..1) {
-        first.make_ascii_lowercase();
-    }
-    AwsError::validation(format!(
-        "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
-    ))
+    AwsError::validation(crate::validation::null(&crate::validation::coral_name(name)))
 }
 
 /// The error for an operation a service does not have (or that wana does not emulate yet).

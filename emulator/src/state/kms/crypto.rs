@@ -143,8 +143,9 @@ pub fn encrypt(
     if plaintext.is_empty() || plaintext.len() > 4096 {
         // KMS leaves the (sensitive) value out of this violation: `Value at 'plaintext'`.
         let rule = if plaintext.is_empty() { "greater than or equal to 1" } else { "less than or equal to 4096" };
-        return Err(errors::validation(validation::summary(&[format!(
-            "Value at 'plaintext' failed to satisfy constraint: Member must have length {rule}"
+        return Err(errors::validation(validation::summary(&[validation::violation_without_value(
+            "plaintext",
+            &format!("Member must have length {rule}"),
         )])));
     }
     let addr = resolve(world, &facts, key_ref, Reach::CrossAccount)?;

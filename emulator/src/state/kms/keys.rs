@@ -45,9 +45,10 @@ pub fn create_key(world: &mut World, facts: RequestFacts<'_>, spec: NewKey<'_>) 
     if let Some(description) = spec.description {
         if description.chars().count() > 8192 {
             // KMS leaves the value out of this violation: `Value at 'description'`.
-            return Err(errors::validation(validation::summary(&[
-                "Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 8192".to_string(),
-            ])));
+            return Err(errors::validation(validation::summary(&[validation::violation_without_value(
+                "description",
+                "Member must have length less than or equal to 8192",
+            )])));
         }
     }
     let bypass = spec.bypass_policy_lockout_safety_check;
