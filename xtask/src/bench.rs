@@ -5,7 +5,7 @@
 //! - `wana-harness` `emulator`: requests per second and latency percentiles of a fixed mix of
 //!   signed SDK calls, with one client task and with eight.
 
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use anyhow::Context as _;
 use wana_harness::aws_cli::workspace_root;
@@ -13,10 +13,9 @@ use wana_harness::aws_cli::workspace_root;
 const BENCHES: [(&str, &str); 2] = [("wana-policy", "evaluate"), ("wana-harness", "emulator")];
 
 pub fn run() -> anyhow::Result<ExitCode> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     for (package, bench) in BENCHES {
         eprintln!("xtask bench: cargo bench -p {package} --bench {bench}");
-        let status = Command::new(&cargo)
+        let status = crate::inner_cargo()
             .current_dir(workspace_root())
             .args(["bench", "-p", package, "--bench", bench])
             .status()

@@ -100,3 +100,25 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()?)
 }
+
+/// `cargo` as a child of `cargo xtask`: the variables cargo set for running xtask itself
+/// (`CARGO_PKG_NAME`, `CARGO_MANIFEST_DIR`, ...) are removed, because build scripts that watch
+/// them (ring's does) would otherwise see a changed environment and rebuild, with their
+/// dependents, on every switch between `cargo xtask test` and a plain `cargo test`.
+pub fn inner_cargo() -> std::process::Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = std::process::Command::new(cargo);
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        let set_for_xtask = name.starts_with("CARGO_PKG_")
+            || matches!(
+                name,
+                "CARGO_MANIFEST_DIR" | "CARGO_MANIFEST_PATH" | "CARGO_MANIFEST_LINKS" | "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE"
+            );
+        if set_for_xtask {
+            command.env_remove(name);
+        }
+    }
+    command
+}

@@ -29,10 +29,9 @@ pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
     let root = workspace_root();
     let aws = ensure_aws_cli(&root)?;
 
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let cargo_args = cargo_test_args(&args.cargo_args);
     eprintln!("xtask test: cargo {}", cargo_args.join(" "));
-    let status = Command::new(cargo)
+    let status = crate::inner_cargo()
         .current_dir(&root)
         .args(&cargo_args)
         .env(AWS_CLI_ENV, &aws)
