@@ -1,0 +1,443 @@
+//! The steps: provisioning, assuming the role, starting the instance and watching it settle.
+
+use std::time::Duration;
+
+use aws_sdk_ec2::types::{
+    BlockDeviceMapping, EbsBlockDevice, Instance, InstanceStateName, ResourceType, Tag,
+    TagSpecification,
+};
+use serde_json::json;
+use wana_harness::{explain, BackendKind, HarnessError, Phase, Principal, RunContext, StepError};
+
+use super::fixes::policy_sids;
+use super::teardown::run_alias;
+use super::{
+    verdict, Fix, Provisioned, Run, Settled, CUSTOMER, EXTERNAL_ID, IMAGE_ID, MAX_POLLS, POLL,
+    ROLE_NAME, ROLE_POLICY_NAME, RUN_TAG, SESSION_NAME, VENDOR,
+};
+
+/// Provision → trigger → observe → fix (with `fix`) → verify; the verdict says how it went.
+pub async fn reproduce(ctx: &mut RunContext, fix: Fix) -> Result<Run, HarnessError> {
+    let provisioned = provision(ctx).await?;
+    let session = assume_third_party_role(ctx, &provisioned).await?;
+
+    ctx.recorder.set_phase(Phase::Trigger);
+    let since = explain::mark(&ctx.backend);
+    start(ctx, &session, &provisioned.instance_id).await?;
+
+    ctx.recorder.set_phase(Phase::Observe);
+    let first = settle(ctx, &session, &provisioned.instance_id, since).await?;
+    explain_first_start(ctx, &provisioned, &first);
+    if !first.fell_back_to_stopped() {
+        let verdict = verdict(&first, None);
+        return Ok(Run {
+            provisioned,
+            session,
+            first,
+            second: None,
+            verdict,
+        });
+    }
+
+    ctx.recorder.set_phase(Phase::Fix);
+    fix.apply(ctx, &provisioned).await?;
+
+    ctx.recorder.set_phase(Phase::Verify);
+    let since = explain::mark(&ctx.backend);
+    start(ctx, &session, &provisioned.instance_id).await?;
+    let second = settle(ctx, &session, &provisioned.instance_id, since).await?;
+    note_denied_calls(ctx, &second);
+    if second.is_running() {
+        ctx.recorder.note(
+            "After the fix the same StartInstances by the same session reached running: EC2 \
+             could create its grant for the session and decrypt the volume's data key.",
+        );
+    }
+    let verdict = verdict(&first, Some(&second));
+    Ok(Run {
+        provisioned,
+        session,
+        first,
+        second: Some(second),
+        verdict,
+    })
+}
+
+/// The key, the stopped instance with its encrypted root volume, and the role, as `admin@c`.
+pub async fn provision(ctx: &mut RunContext) -> Result<Provisioned, HarnessError> {
+    ctx.recorder.set_phase(Phase::Provision);
+    let customer = ctx.admin(CUSTOMER)?;
+    let vendor = ctx.admin(VENDOR)?;
+    let region = ctx.backend.region().to_string();
+    let run_id = ctx.run_id.clone();
+    let label = customer.label.clone();
+    let kms = aws_sdk_kms::Client::new(&customer.config);
+    let ec2 = aws_sdk_ec2::Client::new(&customer.config);
+
+    // A key created without a policy gets the default one: the account, hence IAM, decides.
+    let tag = aws_sdk_kms::types::Tag::builder()
+        .tag_key(RUN_TAG)
+        .tag_value(&run_id)
+        .build()
+        .map_err(|err| HarnessError::Scenario(format!("KMS tag: {err}")))?;
+    let created = kms
+        .create_key()
+        .description("wana cmk-start-external-role: the key of the instance's volumes")
+        .tags(tag)
+        .send()
+        .await;
+    let created = ctx
+        .recorder
+        .record_sdk(&label, "kms:CreateKey", created, |out| {
+            let meta = out.key_metadata();
+            json!({
+                "KeyId": meta.map(|m| m.key_id()),
+                "Arn": meta.and_then(|m| m.arn()),
+            })
+        })?;
+    let key_arn = created
+        .key_metadata()
+        .and_then(|m| m.arn())
+        .ok_or_else(|| HarnessError::Scenario("CreateKey returned no key ARN".into()))?
+        .to_string();
+    // The alias lets teardown find the key again (keys cannot be listed by tag).
+    let alias = run_alias(&run_id);
+    let result = kms
+        .create_alias()
+        .alias_name(&alias)
+        .target_key_id(&key_arn)
+        .send()
+        .await;
+    ctx.recorder.record_sdk(
+        &label,
+        "kms:CreateAlias",
+        result,
+        |_| json!({ "AliasName": alias }),
+    )?;
+    let policy = kms
+        .get_key_policy()
+        .key_id(&key_arn)
+        .policy_name("default")
+        .send()
+        .await;
+    ctx.recorder.record_sdk(
+        &label,
+        "kms:GetKeyPolicy",
+        policy,
+        |out| json!({ "Sids": policy_sids(out.policy().unwrap_or_default()) }),
+    )?;
+
+    let run_tag = Tag::builder().key(RUN_TAG).value(&run_id).build();
+    let launched = ec2
+        .run_instances()
+        .image_id(IMAGE_ID)
+        .instance_type("t2.micro".into())
+        .min_count(1)
+        .max_count(1)
+        .block_device_mappings(
+            BlockDeviceMapping::builder()
+                .device_name("/dev/xvda")
+                .ebs(
+                    EbsBlockDevice::builder()
+                        .encrypted(true)
+                        .kms_key_id(&key_arn)
+                        .delete_on_termination(true)
+                        .build(),
+                )
+                .build(),
+        )
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::Instance)
+                .tags(run_tag.clone())
+                .build(),
+        )
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::Volume)
+                .tags(run_tag)
+                .build(),
+        )
+        .send()
+        .await;
+    let launched = ctx
+        .recorder
+        .record_sdk(&label, "ec2:RunInstances", launched, |out| {
+            let instance = out.instances().first();
+            json!({
+                "InstanceId": instance.and_then(|i| i.instance_id()),
+                "State": instance.and_then(state_name),
+                "RootVolume": {"Encrypted": true, "KmsKeyId": key_arn},
+            })
+        })?;
+    let instance_id = launched
+        .instances()
+        .first()
+        .and_then(|i| i.instance_id())
+        .ok_or_else(|| HarnessError::Scenario("RunInstances returned no instance".into()))?
+        .to_string();
+    let running = settle(ctx, &customer, &instance_id, explain::mark(&ctx.backend)).await?;
+    if !running.is_running() {
+        // The administrator may use the key; if even its launch fails, the run cannot go on.
+        return Err(HarnessError::Scenario(format!(
+            "the administrator's instance did not start ({})",
+            running.state
+        )));
+    }
+    let stopped = ec2.stop_instances().instance_ids(&instance_id).send().await;
+    ctx.recorder.record_sdk(&label, "ec2:StopInstances", stopped, |out| {
+        let change = out.stopping_instances().first();
+        json!({
+            "InstanceId": change.and_then(|c| c.instance_id()),
+            "CurrentState": change.and_then(|c| c.current_state()).and_then(|s| s.name()).map(|n| n.as_str()),
+        })
+    })?;
+    let stopped = settle(ctx, &customer, &instance_id, explain::mark(&ctx.backend)).await?;
+    if stopped.state != InstanceStateName::Stopped.as_str() {
+        return Err(HarnessError::Scenario(format!(
+            "the instance did not stop ({})",
+            stopped.state
+        )));
+    }
+
+    let vendor_root = format!("arn:aws:iam::{}:root", vendor.account);
+    let trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"AWS": vendor_root},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}
+        }]
+    });
+    let iam = customer.iam();
+    let role_tag = aws_sdk_iam::types::Tag::builder()
+        .key(RUN_TAG)
+        .value(&run_id)
+        .build()
+        .map_err(|err| HarnessError::Scenario(format!("IAM tag: {err}")))?;
+    let created = iam
+        .create_role()
+        .role_name(ROLE_NAME)
+        .description("A vendor's automation starts and stops instances")
+        .assume_role_policy_document(trust.to_string())
+        .tags(role_tag)
+        .send()
+        .await;
+    let created = ctx.recorder.record_sdk(
+        &label,
+        "iam:CreateRole",
+        created,
+        |out| json!({ "Arn": out.role().map(|r| r.arn()), "AssumeRolePolicyDocument": trust }),
+    )?;
+    let role_arn = created
+        .role()
+        .map(|r| r.arn().to_string())
+        .ok_or_else(|| HarnessError::Scenario("CreateRole returned no role".into()))?;
+    let permissions = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": ["ec2:StartInstances", "ec2:StopInstances", "ec2:Describe*"],
+            "Resource": "*"
+        }]
+    });
+    let result = iam
+        .put_role_policy()
+        .role_name(ROLE_NAME)
+        .policy_name(ROLE_POLICY_NAME)
+        .policy_document(permissions.to_string())
+        .send()
+        .await;
+    ctx.recorder.record_sdk(
+        &label,
+        "iam:PutRolePolicy",
+        result,
+        |_| json!({ "PolicyName": ROLE_POLICY_NAME, "PolicyDocument": permissions }),
+    )?;
+
+    Ok(Provisioned {
+        customer,
+        vendor,
+        key_arn,
+        instance_id,
+        role_arn,
+        region,
+    })
+}
+
+/// The vendor's automation assumes the role with its external id.
+pub async fn assume_third_party_role(
+    ctx: &mut RunContext,
+    p: &Provisioned,
+) -> Result<Principal, HarnessError> {
+    let label = format!("{ROLE_NAME}@{CUSTOMER}");
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let result = ctx
+            .assume_role(
+                &p.vendor,
+                &p.role_arn,
+                SESSION_NAME,
+                Some(EXTERNAL_ID),
+                &label,
+            )
+            .await;
+        match result {
+            // IAM is eventually consistent on AWS: a fresh role may not be assumable yet.
+            Err(err)
+                if err.code == "AccessDenied"
+                    && attempts < 6
+                    && ctx.backend.kind() == BackendKind::Sandbox =>
+            {
+                ctx.wait(Duration::from_secs(10)).await;
+            }
+            result => return Ok(result?),
+        }
+    }
+}
+
+/// `StartInstances` as `who`, recorded.
+async fn start(
+    ctx: &mut RunContext,
+    who: &Principal,
+    instance_id: &str,
+) -> Result<(), HarnessError> {
+    let result = aws_sdk_ec2::Client::new(&who.config)
+        .start_instances()
+        .instance_ids(instance_id)
+        .send()
+        .await;
+    ctx.recorder
+        .record_sdk(&who.label, "ec2:StartInstances", result, |out| {
+            let change = out.starting_instances().first();
+            json!({
+                "InstanceId": change.and_then(|c| c.instance_id()),
+                "PreviousState": change.and_then(|c| c.previous_state()).and_then(|s| s.name()).map(|n| n.as_str()),
+                "CurrentState": change.and_then(|c| c.current_state()).and_then(|s| s.name()).map(|n| n.as_str()),
+            })
+        })?;
+    Ok(())
+}
+
+/// Lets time pass until the instance leaves its transition (`pending`, `stopping`, …), then
+/// records one DescribeInstances as `who` with what a user would look at.
+async fn settle(
+    ctx: &mut RunContext,
+    who: &Principal,
+    instance_id: &str,
+    since: usize,
+) -> Result<Settled, HarnessError> {
+    let ec2 = aws_sdk_ec2::Client::new(&who.config);
+    let mut polls = 0;
+    loop {
+        ctx.wait(POLL).await;
+        polls += 1;
+        let result = describe(&ec2, instance_id).await;
+        let settled = match &result {
+            Ok(instance) => !matches!(
+                instance.state().and_then(|s| s.name()),
+                Some(
+                    InstanceStateName::Pending
+                        | InstanceStateName::Stopping
+                        | InstanceStateName::ShuttingDown
+                )
+            ),
+            Err(_) => true,
+        };
+        if settled || polls == MAX_POLLS {
+            ctx.recorder
+                .record(&who.label, "ec2:DescribeInstances", &result, |instance| {
+                    let mut detail = json!({
+                        "InstanceId": instance.instance_id(),
+                        "State": state_name(instance),
+                    });
+                    if let Some(reason) = instance.state_reason() {
+                        detail["StateReason"] =
+                            json!({ "Code": reason.code(), "Message": reason.message() });
+                    }
+                    detail
+                });
+            let instance = result?;
+            return Ok(Settled {
+                state: state_name(&instance).unwrap_or("unknown").to_string(),
+                state_reason_code: instance
+                    .state_reason()
+                    .and_then(|r| r.code())
+                    .map(str::to_string),
+                state_reason_message: instance
+                    .state_reason()
+                    .and_then(|r| r.message())
+                    .map(str::to_string),
+                denied_inner_calls: explain::denied_inner_calls(&ctx.backend, since),
+            });
+        }
+    }
+}
+
+async fn describe(ec2: &aws_sdk_ec2::Client, instance_id: &str) -> Result<Instance, StepError> {
+    let described = ec2
+        .describe_instances()
+        .instance_ids(instance_id)
+        .send()
+        .await
+        .map_err(|err| StepError::from_sdk(&err))?;
+    described
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .find(|i| i.instance_id() == Some(instance_id))
+        .cloned()
+        .ok_or_else(|| {
+            StepError::new(
+                "MissingInstance",
+                format!("DescribeInstances did not list {instance_id}"),
+            )
+        })
+}
+
+fn state_name(instance: &Instance) -> Option<&str> {
+    instance
+        .state()
+        .and_then(|s| s.name())
+        .map(InstanceStateName::as_str)
+}
+
+fn explain_first_start(ctx: &mut RunContext, p: &Provisioned, first: &Settled) {
+    if first.fell_back_to_stopped() {
+        ctx.recorder.note(format!(
+            "StartInstances answered pending because it checks only ec2:StartInstances, which \
+             {ROLE_NAME} has. Attaching the encrypted root volume needs the key {}, and EC2 uses \
+             it as the role session (a forward access session): KMS refused, and the instance \
+             fell back to stopped with {}.",
+            p.key_arn,
+            first
+                .state_reason_message
+                .as_deref()
+                .unwrap_or("Client.InternalError")
+        ));
+    } else {
+        ctx.recorder.note(format!(
+            "The first start by {ROLE_NAME} ended {} ({}): the trap did not happen here.",
+            first.state,
+            first
+                .state_reason_code
+                .as_deref()
+                .unwrap_or("no state reason")
+        ));
+    }
+    note_denied_calls(ctx, first);
+    if first.fell_back_to_stopped() && first.denied_inner_calls.is_empty() {
+        ctx.recorder.note(
+            "This backend cannot name the refused call; on AWS, CloudTrail holds a CreateGrant \
+             event by the role session with errorCode AccessDenied.",
+        );
+    }
+}
+
+fn note_denied_calls(ctx: &mut RunContext, settled: &Settled) {
+    for call in &settled.denied_inner_calls {
+        ctx.recorder.note(format!("EC2 called {}", call.sentence()));
+    }
+}
