@@ -1,7 +1,11 @@
 //! Reading EC2 query members: scalars, lists (`InstanceId.N`), filters (`Filter.N.Name` /
 //! `Filter.N.Value.M`) with EC2's glob matching, and tag specifications.
 
-use crate::{error::AwsError, state::ec2::Tag, value::Value};
+use crate::{
+    error::AwsError,
+    state::ec2::{BlockDeviceSpec, EbsSpec, Tag},
+    value::Value,
+};
 
 fn invalid_value(name: &str, text: &str) -> AwsError {
     AwsError::invalid_parameter_value(format!("Value ({text}) for parameter {name} is invalid."))
@@ -128,4 +132,30 @@ pub(super) fn tag_specifications(params: &Value, allowed: &[&str]) -> Result<Vec
 
 pub(super) fn tags_for(specs: &[(String, Vec<Tag>)], resource_type: &str) -> Vec<Tag> {
     specs.iter().filter(|(t, _)| t == resource_type).flat_map(|(_, tags)| tags.clone()).collect()
+}
+
+/// `BlockDeviceMapping.N.{DeviceName, NoDevice, VirtualName, Ebs.*}`.
+pub(super) fn block_device_specs(params: &Value) -> Result<Vec<BlockDeviceSpec>, AwsError> {
+    let mut specs = Vec::new();
+    for mapping in params.get("BlockDeviceMapping").map(Value::as_list).unwrap_or_default() {
+        let ebs = match mapping.get("Ebs") {
+            None => None,
+            Some(ebs) => Some(EbsSpec {
+                volume_size: integer(ebs, "VolumeSize")?,
+                volume_type: text(ebs, "VolumeType").map(str::to_string),
+                iops: integer(ebs, "Iops")?,
+                throughput: integer(ebs, "Throughput")?,
+                encrypted: boolean(ebs, "Encrypted")?,
+                kms_key_id: text(ebs, "KmsKeyId").map(str::to_string),
+                delete_on_termination: boolean(ebs, "DeleteOnTermination")?,
+                snapshot_id: text(ebs, "SnapshotId").map(str::to_string),
+            }),
+        };
+        specs.push(BlockDeviceSpec {
+            device_name: text(mapping, "DeviceName").unwrap_or_default().to_string(),
+            no_device: mapping.get("NoDevice").is_some(),
+            ebs,
+        });
+    }
+    Ok(specs)
 }

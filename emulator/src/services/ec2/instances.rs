@@ -6,7 +6,7 @@ use crate::{
     error::AwsError,
     state::{
         ec2::{
-            self as model, BlockDeviceSpec, EbsSpec, Instance, InstanceProfileAssociation, InstanceStateName,
+            self as model, Instance, InstanceProfileAssociation, InstanceStateName,
             LaunchSpec,
         },
         World,
@@ -15,8 +15,8 @@ use crate::{
 };
 
 use super::decode::{
-    any_matches, boolean, filters, integer, invalid_filter, required, strings, tag_filter, tag_specifications, tags_for,
-    text, Filter,
+    any_matches, block_device_specs, boolean, filters, integer, invalid_filter, required, strings, tag_filter,
+    tag_specifications, tags_for, text, Filter,
 };
 use super::encode::{instance_value, reservation_value, state_changes, state_value};
 use super::launch_templates::{from_launch_template, FromTemplate};
@@ -83,32 +83,6 @@ pub(super) fn run_instances(world: &mut World, call: &Call<'_>) -> Result<Value,
         .map(|i| instance_value(i, region))
         .collect();
     Ok(reservation_value(&launched.reservation_id, &launched.owner_id, instances))
-}
-
-/// `BlockDeviceMapping.N.{DeviceName, NoDevice, VirtualName, Ebs.*}`.
-pub(super) fn block_device_specs(params: &Value) -> Result<Vec<BlockDeviceSpec>, AwsError> {
-    let mut specs = Vec::new();
-    for mapping in params.get("BlockDeviceMapping").map(Value::as_list).unwrap_or_default() {
-        let ebs = match mapping.get("Ebs") {
-            None => None,
-            Some(ebs) => Some(EbsSpec {
-                volume_size: integer(ebs, "VolumeSize")?,
-                volume_type: text(ebs, "VolumeType").map(str::to_string),
-                iops: integer(ebs, "Iops")?,
-                throughput: integer(ebs, "Throughput")?,
-                encrypted: boolean(ebs, "Encrypted")?,
-                kms_key_id: text(ebs, "KmsKeyId").map(str::to_string),
-                delete_on_termination: boolean(ebs, "DeleteOnTermination")?,
-                snapshot_id: text(ebs, "SnapshotId").map(str::to_string),
-            }),
-        };
-        specs.push(BlockDeviceSpec {
-            device_name: text(mapping, "DeviceName").unwrap_or_default().to_string(),
-            no_device: mapping.get("NoDevice").is_some(),
-            ebs,
-        });
-    }
-    Ok(specs)
 }
 
 /// Resolves `IamInstanceProfile.{Name|Arn}` in the caller's account and checks `iam:PassRole`

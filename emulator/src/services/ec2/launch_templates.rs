@@ -56,7 +56,7 @@ use super::decode::{
     any_matches, boolean, filters, invalid_filter, required, strings, tag_filter, tag_specifications, text,
 };
 use super::encode::tag_set;
-use super::instances::block_device_specs;
+use super::decode::block_device_specs;
 use super::{authorize, dry_run, Call};
 
 /// The resource types a template's data may tag.
