@@ -44,14 +44,6 @@ impl Acting {
             session_name: instance_id.to_string(),
         }
     }
-
-    /// The service principal that acts, when it is a service's own doing.
-    pub fn service(&self) -> Option<&str> {
-        match self {
-            Acting::ForwardAccess { service, .. } | Acting::ServiceRole { service, .. } => Some(service),
-            Acting::StoredCredential { .. } => None,
-        }
-    }
 }
 
 /// One call a service makes to another.
