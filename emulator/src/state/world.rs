@@ -38,6 +38,9 @@ pub struct World {
     /// Scaling's retry backoff) are divided by this; 1 keeps AWS's timings. Contractual times
     /// (session expiry, a key's deletion date) are never scaled. See [`World::latency`].
     latency_scale: u32,
+    /// How long after its creation EC2 does not know an IAM instance profile yet (see
+    /// [`World::with_instance_profile_propagation`]).
+    instance_profile_propagation: chrono::Duration,
 }
 
 /// The pipeline inner calls go through.
@@ -153,6 +156,7 @@ impl World {
             scheduler: Default::default(),
             port: Port::new(Unconnected),
             latency_scale: 1,
+            instance_profile_propagation: chrono::Duration::zero(),
         };
         for info in DEFAULT_ACCOUNTS {
             let mut account =
@@ -199,6 +203,23 @@ impl World {
     pub fn with_latency_scale(mut self, scale: u32) -> World {
         self.latency_scale = scale.max(1);
         self
+    }
+
+    /// Makes EC2 refuse an instance profile for `window` after IAM created it (RunInstances and
+    /// AssociateIamInstanceProfile answer `InvalidParameterValue` "... Invalid IAM Instance
+    /// Profile name"), as AWS does while IAM's change propagates (aws-traps.md, Trap 5). AWS
+    /// publishes no figure: Terraform retries for 2 minutes, Packer for about 30 s; a window of
+    /// about 10 s is typical. The default here is zero, because scenarios and harness tests
+    /// launch with a profile right after creating it; a world that sets a window keeps it
+    /// scaled by the latency scale like any AWS latency.
+    pub fn with_instance_profile_propagation(mut self, window: chrono::Duration) -> World {
+        self.instance_profile_propagation = window.max(chrono::Duration::zero());
+        self
+    }
+
+    /// The window of [`World::with_instance_profile_propagation`], at this world's latency scale.
+    pub fn instance_profile_propagation(&self) -> chrono::Duration {
+        self.latency(self.instance_profile_propagation)
     }
 
     /// How long a service takes for something AWS takes `delay` for, at this world's latency

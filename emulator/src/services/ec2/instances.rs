@@ -86,8 +86,10 @@ pub(super) fn run_instances(world: &mut World, call: &Call<'_>) -> Result<Value,
 }
 
 /// Resolves `IamInstanceProfile.{Name|Arn}` in the caller's account and checks `iam:PassRole`
-/// on its role, for EC2.
-fn instance_profile(world: &mut World, call: &Call<'_>, spec: &Value) -> Result<InstanceProfileAssociation, AwsError> {
+/// on its role, for EC2. A profile IAM created less than the world's propagation window ago
+/// ([`World::instance_profile_propagation`]) is not known to EC2 yet: the same
+/// `InvalidParameterValue` as an unknown one (aws-traps.md, Trap 5).
+pub(super) fn instance_profile(world: &mut World, call: &Call<'_>, spec: &Value) -> Result<InstanceProfileAssociation, AwsError> {
     let account = call.account();
     let (parameter, given, name) = match (text(spec, "Arn"), text(spec, "Name")) {
         (Some(arn), _) => {
@@ -110,6 +112,7 @@ fn instance_profile(world: &mut World, call: &Call<'_>, spec: &Value) -> Result<
         .account(account)
         .and_then(|a| a.iam.instance_profiles.get(name))
         .filter(|p| parameter.ends_with("name") || p.arn == given)
+        .filter(|p| call.now >= p.created + world.instance_profile_propagation())
         .cloned()
         .ok_or_else(invalid)?;
     let role_arn = profile

@@ -13,7 +13,8 @@
 //!
 //! This file routes the operations and holds the authorization every one of them makes, the
 //! availability zones and the EBS encryption defaults; `decode` reads the query members,
-//! `encode` writes the output shapes, `instances`, `launch_templates`, `volumes`, `images` (AMIs
+//! `encode` writes the output shapes, `instance_profiles` the IAM instance profile associations,
+//! `instances`, `launch_templates`, `volumes`, `images` (AMIs
 //! and their launch permissions) and `snapshots` (EBS snapshots and their create volume
 //! permissions) hold the other operations.
 
@@ -32,6 +33,7 @@ use super::Call;
 mod decode;
 mod encode;
 mod images;
+mod instance_profiles;
 mod instances;
 mod launch_templates;
 mod snapshots;
@@ -45,6 +47,10 @@ use decode::{any_matches, boolean, filters, invalid_filter, required, strings};
 use instances::{
     describe_instance_status, describe_instances, reboot_instances, recover_instances, run_instances, start_instances,
     stop_instances, terminate_instances,
+};
+use instance_profiles::{
+    associate_iam_instance_profile, describe_iam_instance_profile_associations, disassociate_iam_instance_profile,
+    replace_iam_instance_profile_association,
 };
 use launch_templates::{
     create_launch_template, create_launch_template_version, delete_launch_template, delete_launch_template_versions,
@@ -69,6 +75,10 @@ pub fn handle(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsErr
         "StopInstances" => stop_instances(world, call),
         "RebootInstances" => reboot_instances(world, call),
         "TerminateInstances" => terminate_instances(world, call),
+        "AssociateIamInstanceProfile" => associate_iam_instance_profile(world, call),
+        "DescribeIamInstanceProfileAssociations" => describe_iam_instance_profile_associations(world, call),
+        "ReplaceIamInstanceProfileAssociation" => replace_iam_instance_profile_association(world, call),
+        "DisassociateIamInstanceProfile" => disassociate_iam_instance_profile(world, call),
         "DescribeImages" => describe_images(world, call),
         "CreateImage" => create_image(world, call),
         "RegisterImage" => register_image(world, call),

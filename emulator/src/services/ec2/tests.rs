@@ -405,3 +405,241 @@ mod launch_templates {
         assert!(created.message.contains("ec2:CreateLaunchTemplate"), "{}", created.message);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// IAM instance profile associations, through the handlers.
+
+mod profile_associations {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use chrono::{DateTime, Duration, Utc};
+
+    use super::super::handle;
+    use crate::{
+        error::AwsError,
+        principal::{Caller, CredentialKind, Principal},
+        profile::BehaviourProfile,
+        services::Call,
+        state::{iam::NewRole, World},
+        value::Value,
+    };
+
+    const ACCOUNT: &str = "111111111111";
+    const REGION: &str = "us-east-1";
+    const IMAGE: &str = "ami-374db956";
+    const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    const EC2_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#;
+
+    fn t0() -> DateTime<Utc> {
+        "2026-01-05T10:00:00Z".parse().unwrap()
+    }
+
+    fn caller(name: &str, user_id: String) -> Caller {
+        Caller {
+            principal: Principal::User {
+                account: ACCOUNT.to_string(),
+                name: name.to_string(),
+                path: "/".to_string(),
+                user_id,
+            },
+            access_key_id: "AKIAWANAADMINA000001".to_string(),
+            credential_kind: CredentialKind::LongTerm,
+            source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            token_issued: None,
+            via_service: None,
+        }
+    }
+
+    fn admin() -> Caller {
+        caller("admin", "AIDAWANAEXAMPLE000001".to_string())
+    }
+
+    /// A role `<name>Role` in an instance profile `<name>`, created at `at`.
+    fn profile(world: &mut World, name: &str, at: DateTime<Utc>) {
+        let (iam, ids) = world.iam_and_ids(ACCOUNT).unwrap();
+        let role = format!("{name}Role");
+        let spec = NewRole { name: &role, path: None, trust_policy: TRUST, description: None, max_session_duration: None, tags: Vec::new() };
+        iam.create_role(ids, ACCOUNT, at, spec).unwrap();
+        iam.create_instance_profile(ids, ACCOUNT, at, name, None, Vec::new()).unwrap();
+        iam.add_role_to_instance_profile(name, &role).unwrap();
+    }
+
+    fn run_at(world: &mut World, caller: &Caller, now: DateTime<Utc>, action: &str, params: Value) -> Result<Value, AwsError> {
+        world.run_due(now);
+        let call = Call { caller, region: REGION, now, action, params: &params };
+        handle(world, &call).expect("an EC2 operation")
+    }
+
+    fn launch(world: &mut World, profile: Option<&str>, now: DateTime<Utc>) -> Result<String, AwsError> {
+        let mut params = Value::structure().with("ImageId", IMAGE).with("MinCount", "1").with("MaxCount", "1");
+        if let Some(name) = profile {
+            params = params.with("IamInstanceProfile", Value::structure().with("Name", name));
+        }
+        let out = run_at(world, &admin(), now, "RunInstances", params)?;
+        Ok(text(&out, &["instancesSet", "0", "instanceId"]).to_string())
+    }
+
+    fn text<'v>(value: &'v Value, path: &[&str]) -> &'v str {
+        path.iter()
+            .fold(value, |v, step| match step.parse::<usize>() {
+                Ok(i) => &v.as_list()[i],
+                Err(_) => v.get(step).unwrap_or_else(|| panic!("no {step} in {v:?}")),
+            })
+            .as_str()
+            .unwrap_or_else(|| panic!("{path:?} is not text"))
+    }
+
+    fn associate(world: &mut World, caller: &Caller, instance: &str, name: &str, now: DateTime<Utc>) -> Result<Value, AwsError> {
+        let params = Value::structure()
+            .with("InstanceId", instance)
+            .with("IamInstanceProfile", Value::structure().with("Name", name));
+        run_at(world, caller, now, "AssociateIamInstanceProfile", params)
+    }
+
+    /// (association id, profile arn, state) of every association the filters keep.
+    fn describe(world: &mut World, now: DateTime<Utc>, filters: &[(&str, &str)]) -> Vec<(String, String, String)> {
+        let filters: Vec<Value> = filters
+            .iter()
+            .map(|(name, value)| Value::structure().with("Name", *name).with("Value", Value::List(vec![Value::from(*value)])))
+            .collect();
+        let out = run_at(world, &admin(), now, "DescribeIamInstanceProfileAssociations", Value::structure().with("Filter", Value::List(filters))).unwrap();
+        out.get("iamInstanceProfileAssociationSet")
+            .unwrap()
+            .as_list()
+            .iter()
+            .map(|a| {
+                (text(a, &["associationId"]).to_string(), text(a, &["iamInstanceProfile", "arn"]).to_string(), text(a, &["state"]).to_string())
+            })
+            .collect()
+    }
+
+    fn instance_profile_arn(world: &mut World, instance: &str, now: DateTime<Utc>) -> Option<String> {
+        let out = run_at(world, &admin(), now, "DescribeInstances", Value::structure().with("InstanceId", instance)).unwrap();
+        let instance = &out.get("reservationSet").unwrap().as_list()[0].get("instancesSet").unwrap().as_list()[0];
+        instance.get("iamInstanceProfile").map(|p| text(p, &["arn"]).to_string())
+    }
+
+    fn error(result: Result<impl std::fmt::Debug, AwsError>) -> (String, String) {
+        let error = result.unwrap_err();
+        (error.code.to_string(), error.message)
+    }
+
+    fn arn(name: &str) -> String {
+        format!("arn:aws:iam::{ACCOUNT}:instance-profile/{name}")
+    }
+
+    #[test]
+    fn an_association_is_associating_then_associated_and_the_instance_presents_the_profile() {
+        let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
+        profile(&mut world, "App", t0());
+        let instance = launch(&mut world, None, t0()).unwrap();
+
+        let out = associate(&mut world, &admin(), &instance, "App", t0()).unwrap();
+        let id = text(&out, &["iamInstanceProfileAssociation", "associationId"]).to_string();
+        assert!(id.starts_with("iip-assoc-"), "{id}");
+        assert_eq!(text(&out, &["iamInstanceProfileAssociation", "state"]), "associating");
+        assert_eq!(text(&out, &["iamInstanceProfileAssociation", "instanceId"]), instance);
+        assert_eq!(instance_profile_arn(&mut world, &instance, t0()), None);
+
+        let later = t0() + Duration::seconds(10);
+        assert_eq!(describe(&mut world, later, &[("instance-id", &instance)]), vec![(id, arn("App"), "associated".to_string())]);
+        assert_eq!(instance_profile_arn(&mut world, &instance, later), Some(arn("App")));
+        assert!(describe(&mut world, later, &[("state", "associating")]).is_empty());
+    }
+
+    #[test]
+    fn a_second_association_is_refused_and_a_launch_with_a_profile_is_already_associated() {
+        let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
+        profile(&mut world, "App", t0());
+        profile(&mut world, "Other", t0());
+        let instance = launch(&mut world, Some("App"), t0()).unwrap();
+        assert_eq!(describe(&mut world, t0(), &[("instance-id", &instance)])[0].2, "associated");
+
+        assert_eq!(
+            error(associate(&mut world, &admin(), &instance, "Other", t0())),
+            ("IncorrectState".to_string(), format!("There is an existing association for instance {instance}"))
+        );
+        assert_eq!(
+            error(associate(&mut world, &admin(), "i-0000000000000dead", "Other", t0())),
+            ("InvalidInstanceID.NotFound".to_string(), "The instance ID 'i-0000000000000dead' does not exist".to_string())
+        );
+    }
+
+    #[test]
+    fn replace_gives_a_new_association_and_disassociate_ends_it() {
+        let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
+        profile(&mut world, "App", t0());
+        profile(&mut world, "Other", t0());
+        let instance = launch(&mut world, Some("App"), t0()).unwrap();
+        let old = describe(&mut world, t0(), &[])[0].0.clone();
+
+        let params = Value::structure()
+            .with("AssociationId", old.as_str())
+            .with("IamInstanceProfile", Value::structure().with("Name", "Other"));
+        let out = run_at(&mut world, &admin(), t0(), "ReplaceIamInstanceProfileAssociation", params).unwrap();
+        let new = text(&out, &["iamInstanceProfileAssociation", "associationId"]).to_string();
+        assert_ne!(new, old);
+        assert_eq!(text(&out, &["iamInstanceProfileAssociation", "state"]), "associating");
+        let later = t0() + Duration::seconds(10);
+        assert_eq!(instance_profile_arn(&mut world, &instance, later), Some(arn("Other")));
+        assert_eq!(describe(&mut world, later, &[("state", "associated")]), vec![(new.clone(), arn("Other"), "associated".to_string())]);
+
+        let out = run_at(&mut world, &admin(), later, "DisassociateIamInstanceProfile", Value::structure().with("AssociationId", new.as_str())).unwrap();
+        assert_eq!(text(&out, &["iamInstanceProfileAssociation", "state"]), "disassociating");
+        let after = later + Duration::seconds(10);
+        assert_eq!(instance_profile_arn(&mut world, &instance, after), None);
+        assert_eq!(describe(&mut world, after, &[("state", "disassociated")]).len(), 2);
+        assert_eq!(
+            error(run_at(&mut world, &admin(), after, "DisassociateIamInstanceProfile", Value::structure().with("AssociationId", new.as_str()))),
+            ("InvalidAssociationID.NotFound".to_string(), format!("An invalid association-id of '{new}' was given"))
+        );
+        // With the old association gone, the instance takes a new one.
+        assert!(associate(&mut world, &admin(), &instance, "App", after).is_ok());
+    }
+
+    #[test]
+    fn associating_a_profile_needs_pass_role_on_its_role() {
+        let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
+        profile(&mut world, "App", t0());
+        let instance = launch(&mut world, None, t0()).unwrap();
+        let (iam, ids) = world.iam_and_ids(ACCOUNT).unwrap();
+        let id = iam.create_user(ids, ACCOUNT, t0(), "operator", None, Vec::new()).unwrap().id.clone();
+        iam.put_user_policy("operator", "inline", EC2_ONLY).unwrap();
+        let operator = caller("operator", id);
+
+        let (code, message) = error(associate(&mut world, &operator, &instance, "App", t0()));
+        assert_eq!(code, "UnauthorizedOperation");
+        assert!(
+            message.contains(&format!("is not authorized to perform: iam:PassRole on resource: arn:aws:iam::{ACCOUNT}:role/AppRole")),
+            "{message}"
+        );
+        assert!(describe(&mut world, t0(), &[]).is_empty());
+    }
+
+    #[test]
+    fn a_new_profile_is_unknown_to_ec2_until_the_propagation_window_passes() {
+        let mut world = World::new(BehaviourProfile::Current, t0())
+            .with_port(crate::dispatch::pipeline())
+            .with_instance_profile_propagation(Duration::seconds(10));
+        let instance = launch(&mut world, None, t0()).unwrap();
+        profile(&mut world, "Fresh", t0());
+        let invalid = (
+            "InvalidParameterValue".to_string(),
+            "Value (Fresh) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name".to_string(),
+        );
+        let soon = t0() + Duration::seconds(9);
+        assert_eq!(error(launch(&mut world, Some("Fresh"), soon)), invalid);
+        assert_eq!(error(associate(&mut world, &admin(), &instance, "Fresh", soon)), invalid);
+
+        let later = t0() + Duration::seconds(10);
+        assert!(launch(&mut world, Some("Fresh"), later).is_ok());
+        assert!(associate(&mut world, &admin(), &instance, "Fresh", later).is_ok());
+    }
+
+    #[test]
+    fn by_default_a_new_profile_is_usable_at_once() {
+        let mut world = World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline());
+        profile(&mut world, "Fresh", t0());
+        assert!(launch(&mut world, Some("Fresh"), t0()).is_ok());
+    }
+}

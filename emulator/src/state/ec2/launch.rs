@@ -192,6 +192,9 @@ pub fn launch(
             regional.ec2.volumes.insert(volume.id.clone(), volume);
         }
         regional.ec2.instances.insert(instance_id.clone(), instance);
+        if let Some(profile) = &spec.iam_instance_profile {
+            super::profile_associations::launched_with(world, account, region, &instance_id, profile.clone(), now);
+        }
         instance_ids.push(instance_id);
     }
 

@@ -34,7 +34,8 @@
 //! the scheduled [`Event`]s, EC2's error texts and the lookups; `instances` holds the life cycle,
 //! `launch` the launch path, `volumes` the EBS volumes and encryption defaults, `images` the images
 //! and their launch permissions, `new_images` CreateImage, RegisterImage and CopyImage,
-//! `snapshots` the EBS snapshots, and `sharing` the permission lists images and snapshots share.
+//! `snapshots` the EBS snapshots, `sharing` the permission lists images and snapshots share, and
+//! `profile_associations` the IAM instance profile associations.
 //!
 //! A launch from an image (its own, or one shared by another account) creates its volumes from
 //! the image's snapshots: each encrypted snapshot's key is used as the caller, like any volume's
@@ -52,6 +53,7 @@ mod instances;
 mod launch;
 pub mod launch_templates;
 mod new_images;
+mod profile_associations;
 mod sharing;
 mod snapshots;
 mod volumes;
@@ -71,6 +73,10 @@ pub use instances::{
 pub use launch::{launch, BlockDeviceSpec, EbsSpec, LaunchSpec, Launched, MAX_INSTANCES_PER_LAUNCH};
 pub use launch_templates::LaunchTemplate;
 pub use new_images::{copy_image, create_image, register_image, ImageCopy, NewImage, RegisteredDevice, Registration};
+pub use profile_associations::{
+    associate_profile, association_not_found, disassociate_profile, profile_association, profile_associations,
+    replace_profile_association, AssociationState, ProfileAssociation, ASSOCIATION_SECONDS,
+};
 pub use sharing::{Permission, PermissionChange};
 pub use snapshots::{
     copy_snapshot, create_snapshot, create_volume_permissions, delete_snapshot, find_snapshot, malformed_snapshot_id,
@@ -295,6 +301,8 @@ pub struct State {
     pub ebs_default_kms_key_id: Option<String>,
     /// Launch templates by id (`lt-…`).
     pub launch_templates: BTreeMap<String, LaunchTemplate>,
+    /// IAM instance profile associations by id (`iip-assoc-…`), in creation order.
+    pub profile_associations: BTreeMap<String, ProfileAssociation>,
 }
 
 /// Effects EC2 performs later, on the emulator clock.
@@ -309,6 +317,8 @@ pub enum Event {
     SnapshotSettled { snapshot_id: String },
     /// A pending image looks at its snapshots: `available`, `failed`, or not yet.
     ImageSettled { image_id: String },
+    /// An instance profile association's `associating` or `disassociating` ends.
+    AssociationSettled { association_id: String },
 }
 
 fn schedule(world: &mut World, at: DateTime<Utc>, account: &str, region: &str, event: Event) {
@@ -331,6 +341,9 @@ pub fn on_event(world: &mut World, due: &scheduler::Due, event: Event) {
         }
         Event::SnapshotSettled { snapshot_id } => snapshots::settle_snapshot(world, account, region, &snapshot_id, due.at),
         Event::ImageSettled { image_id } => images::settle_image(world, account, region, &image_id, due.at),
+        Event::AssociationSettled { association_id } => {
+            profile_associations::settle_association(world, account, region, &association_id)
+        }
     }
 }
 
