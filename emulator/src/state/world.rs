@@ -38,6 +38,8 @@ pub struct World {
     /// Scaling's retry backoff) are divided by this; 1 keeps AWS's timings. Contractual times
     /// (session expiry, a key's deletion date) are never scaled. See [`World::latency`].
     latency_scale: u32,
+    /// What each instance's metadata service remembers (tokens, credentials), by instance id.
+    pub metadata: HashMap<String, super::metadata::InstanceMetadata>,
 }
 
 /// The pipeline inner calls go through.
@@ -153,6 +155,7 @@ impl World {
             scheduler: Default::default(),
             port: Port::new(Unconnected),
             latency_scale: 1,
+            metadata: HashMap::new(),
         };
         for info in DEFAULT_ACCOUNTS {
             let mut account =
