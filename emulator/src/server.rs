@@ -173,8 +173,9 @@ async fn serve_metadata_connection(shared: Arc<Shared>, instance_id: Arc<str>, s
             let (parts, _body) = request.into_parts();
             let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let mut world = shared.world.lock().unwrap_or_else(|e| e.into_inner());
-                world.run_due(shared.clock.now());
-                imds::answer(&mut world, &instance_id, parts.method.as_str(), parts.uri.path(), &parts.headers)
+                let now = shared.clock.now();
+                world.run_due(now);
+                imds::answer(&mut world, now, &instance_id, parts.method.as_str(), parts.uri.path(), &parts.headers)
             }))
             .unwrap_or_else(|_| imds::MetadataResponse::not_found());
             let mut response = Response::new(Full::new(Bytes::from(answer.body)));

@@ -429,3 +429,147 @@ async fn auto_scaling_speaks_aws_query_with_member_lists_and_its_error_envelope(
         reply.body
     );
 }
+
+/// Admin A's signed query request, signed at the emulator's time (the clock may have moved).
+async fn admin_query(emulator: &Emulator, service: &str, body: &str) -> Reply {
+    let (key, secret) = admin_a();
+    let at: SystemTime = emulator.clock().now().into();
+    let reply = send(emulator, signed(form(body), &emulator.addr().to_string(), service, key, secret, at)).await;
+    assert_eq!(reply.status, 200, "{body}: {}", reply.body);
+    reply
+}
+
+fn between<'t>(text: &'t str, open: &str, close: &str) -> &'t str {
+    text.split(open).nth(1).and_then(|rest| rest.split(close).next()).unwrap_or_else(|| panic!("no {open} in {text}"))
+}
+
+/// A role trusting `service`, in an instance profile of the same name, and an instance launched
+/// with that profile; returns the instance id.
+async fn instance_with_role(emulator: &Emulator, name: &str, service: &str) -> String {
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"{service}"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    let trust: String = trust.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+    let v = "Version=2010-05-08";
+    admin_query(emulator, "iam", &format!("Action=CreateRole&{v}&RoleName={name}&AssumeRolePolicyDocument={trust}")).await;
+    admin_query(emulator, "iam", &format!("Action=CreateInstanceProfile&{v}&InstanceProfileName={name}")).await;
+    admin_query(emulator, "iam", &format!("Action=AddRoleToInstanceProfile&{v}&InstanceProfileName={name}&RoleName={name}")).await;
+    let run = admin_query(
+        emulator,
+        "ec2",
+        &format!("Action=RunInstances&Version=2016-11-15&ImageId=ami-374db956&MinCount=1&MaxCount=1&InstanceType=t2.micro&IamInstanceProfile.Name={name}"),
+    )
+    .await;
+    between(&run.body, "<instanceId>", "<").to_string()
+}
+
+/// The instance's role credentials, as `curl` and the SDKs fetch them, sign a request whose
+/// caller is the role session `assumed-role/<role>/<instance-id>`; the session is reused, another
+/// role name is not found, and the identity document and placement describe the instance.
+#[tokio::test]
+async fn instance_metadata_serves_the_profile_roles_credentials() {
+    let emulator = emulator().await;
+    let instance_id = instance_with_role(&emulator, "WebServer", "ec2.amazonaws.com").await;
+    let imds = emulator.serve_instance_metadata(&instance_id).await.unwrap();
+
+    let (status, listing) = http(imds.addr(), "GET", "/latest/meta-data/", "").await;
+    assert_eq!(status, 200);
+    assert!(listing.lines().any(|l| l == "iam/") && listing.lines().any(|l| l == "instance-id"), "{listing}");
+    assert_eq!(http(imds.addr(), "GET", "/latest/meta-data/iam/security-credentials/", "").await, (200, "WebServer".to_string()));
+    let (status, body) = http(imds.addr(), "GET", "/latest/meta-data/iam/security-credentials/WebServer", "").await;
+    assert_eq!(status, 200, "{body}");
+    let creds: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((creds["Code"].as_str(), creds["Type"].as_str()), (Some("Success"), Some("AWS-HMAC")));
+    let key = creds["AccessKeyId"].as_str().unwrap().to_string();
+    assert!(key.starts_with("ASIA"), "{key}");
+    let expiration: chrono::DateTime<chrono::Utc> = creds["Expiration"].as_str().unwrap().parse().unwrap();
+    assert!(expiration > emulator.clock().now() + chrono::Duration::hours(1), "{expiration}");
+
+    // Signed like the SDK's instance-role provider signs: key, secret and session token.
+    let mut req = form("Action=GetCallerIdentity&Version=2011-06-15");
+    req.headers.push(("x-amz-security-token", creds["Token"].as_str().unwrap().to_string()));
+    let at: SystemTime = emulator.clock().now().into();
+    let who = send(&emulator, signed(req, &emulator.addr().to_string(), "sts", &key, creds["SecretAccessKey"].as_str().unwrap(), at)).await;
+    assert_eq!(who.status, 200, "{}", who.body);
+    let account = DEFAULT_ACCOUNTS[0].id;
+    assert_eq!(between(&who.body, "<Arn>", "<"), format!("arn:aws:sts::{account}:assumed-role/WebServer/{instance_id}"));
+
+    // The same session until five minutes before it expires, then a new one.
+    let (_, again) = http(imds.addr(), "GET", "/latest/meta-data/iam/security-credentials/WebServer", "").await;
+    assert!(again.contains(&key), "{again}");
+    let until_rotation = (expiration - emulator.clock().now() - chrono::Duration::minutes(4)).to_std().unwrap();
+    emulator.clock().advance(until_rotation);
+    let (_, rotated) = http(imds.addr(), "GET", "/latest/meta-data/iam/security-credentials/WebServer", "").await;
+    let rotated: serde_json::Value = serde_json::from_str(&rotated).unwrap();
+    assert_ne!(rotated["AccessKeyId"].as_str(), Some(key.as_str()));
+
+    assert_eq!(http(imds.addr(), "GET", "/latest/meta-data/iam/security-credentials/Other", "").await.0, 404);
+    let (status, info) = http(imds.addr(), "GET", "/latest/meta-data/iam/info", "").await;
+    assert_eq!(status, 200);
+    let info: serde_json::Value = serde_json::from_str(&info).unwrap();
+    assert_eq!(info["InstanceProfileArn"].as_str(), Some(format!("arn:aws:iam::{account}:instance-profile/WebServer").as_str()));
+    assert!(info["InstanceProfileId"].as_str().unwrap().starts_with("AIPA"), "{info}");
+
+    assert_eq!(http(imds.addr(), "GET", "/latest/meta-data/placement/region", "").await, (200, "us-east-1".to_string()));
+    let (_, zone) = http(imds.addr(), "GET", "/latest/meta-data/placement/availability-zone", "").await;
+    assert!(zone.starts_with("us-east-1"), "{zone}");
+    let (status, document) = http(imds.addr(), "GET", "/latest/dynamic/instance-identity/document", "").await;
+    assert_eq!(status, 200);
+    let document: serde_json::Value = serde_json::from_str(&document).unwrap();
+    assert_eq!(document["instanceId"].as_str(), Some(instance_id.as_str()));
+    assert_eq!(document["accountId"].as_str(), Some(account));
+    assert_eq!(document["availabilityZone"].as_str(), Some(zone.as_str()));
+    assert_eq!(document["instanceType"].as_str(), Some("t2.micro"));
+    assert_eq!(http(imds.addr(), "GET", "/latest/meta-data/iam/nothing", "").await.0, 404);
+}
+
+/// A role whose trust policy does not name `ec2.amazonaws.com` is listed, but EC2 cannot assume
+/// it, so there are no credentials; the refusal is in the authorization log. An instance without
+/// a profile has no `iam/` at all.
+#[tokio::test]
+async fn instance_metadata_serves_no_credentials_when_ec2_may_not_assume_the_role() {
+    let emulator = emulator().await;
+    let instance_id = instance_with_role(&emulator, "LambdaOnly", "lambda.amazonaws.com").await;
+    let imds = emulator.serve_instance_metadata(&instance_id).await.unwrap();
+    assert_eq!(http(imds.addr(), "GET", "/latest/meta-data/iam/security-credentials/", "").await, (200, "LambdaOnly".to_string()));
+    assert_eq!(http(imds.addr(), "GET", "/latest/meta-data/iam/security-credentials/LambdaOnly", "").await.0, 404);
+    let refused = emulator.inspect(|world| {
+        world.authz_log.records().any(|r| {
+            r.action == "sts:AssumeRole" && r.resource.ends_with(":role/LambdaOnly") && !r.allowed
+                && r.acting_service.as_deref() == Some("ec2.amazonaws.com")
+        })
+    });
+    assert!(refused, "the refused sts:AssumeRole is logged");
+
+    let run = admin_query(&emulator, "ec2", "Action=RunInstances&Version=2016-11-15&ImageId=ami-374db956&MinCount=1&MaxCount=1&InstanceType=t2.micro").await;
+    let bare = emulator.serve_instance_metadata(between(&run.body, "<instanceId>", "<")).await.unwrap();
+    assert_eq!(http(bare.addr(), "GET", "/latest/meta-data/iam/security-credentials/", "").await.0, 404);
+    assert_eq!(http(bare.addr(), "GET", "/latest/meta-data/iam/info", "").await.0, 404);
+    let (_, listing) = http(bare.addr(), "GET", "/latest/meta-data/", "").await;
+    assert!(!listing.contains("iam/"), "{listing}");
+}
+
+/// IMDSv2 tokens: a live token of this instance is accepted; an unknown one, another instance's,
+/// or an expired one gets the 401 page.
+#[tokio::test]
+async fn instance_metadata_checks_the_session_tokens_it_issued() {
+    let emulator = emulator().await;
+    let instance_id = instance_with_role(&emulator, "Tokens", "ec2.amazonaws.com").await;
+    let imds = emulator.serve_instance_metadata(&instance_id).await.unwrap();
+    let (_, token) = http(imds.addr(), "PUT", "/latest/api/token", "x-aws-ec2-metadata-token-ttl-seconds: 60\r\n").await;
+    let with = |t: &str| format!("x-aws-ec2-metadata-token: {t}\r\n");
+    assert_eq!(http(imds.addr(), "GET", "/latest/meta-data/instance-id", &with(&token)).await, (200, instance_id.clone()));
+
+    let (status, page) = http(imds.addr(), "GET", "/latest/meta-data/instance-id", &with("AQAEAnotAtokenOfThisInstance")).await;
+    assert_eq!(status, 401);
+    assert!(page.contains("<title>401 - Unauthorized</title>"), "{page}");
+
+    let other = instance_with_role(&emulator, "Other", "ec2.amazonaws.com").await;
+    let other = emulator.serve_instance_metadata(&other).await.unwrap();
+    assert_eq!(http(other.addr(), "GET", "/latest/meta-data/instance-id", &with(&token)).await.0, 401);
+
+    emulator.clock().advance(std::time::Duration::from_secs(61));
+    assert_eq!(http(imds.addr(), "GET", "/latest/meta-data/instance-id", &with(&token)).await.0, 401);
+    // Without a token, IMDSv1 still answers (HttpTokens=optional).
+    assert_eq!(http(imds.addr(), "GET", "/latest/meta-data/instance-id", "").await.0, 200);
+}

@@ -100,27 +100,8 @@ fn assume_role(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
         ));
     }
 
-    let access_key_id = world.ids.access_key_id("ASIA");
-    let secret = world.ids.secret_access_key();
-    let token = world.ids.session_token();
-    let expires = call.now + Duration::seconds(duration);
-    world.access_keys.insert(
-        access_key_id.clone(),
-        AccessKey {
-            id: access_key_id.clone(),
-            secret: secret.clone(),
-            created: call.now,
-            status: KeyStatus::Active,
-            owner: KeyOwner::Session(Session {
-                account: role_account.to_string(),
-                role_name: role.name.clone(),
-                session_name: session_name.to_string(),
-                session_token: token.clone(),
-                issued: call.now,
-                expires,
-            }),
-        },
-    );
+    let minted = mint_session(world, call.now, role_account, &role.name, session_name, Duration::seconds(duration));
+    let MintedSession { access_key_id, secret, token, expires } = minted;
     let session = Principal::AssumedRole {
         account: role_account.to_string(),
         role_name: role.name.clone(),
@@ -206,6 +187,69 @@ pub fn service_session(
         token_issued: Some(now),
         via_service: None,
     })
+}
+
+/// The temporary credentials of a role session, stored in `world.access_keys` so that requests
+/// signed with them authenticate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MintedSession {
+    pub access_key_id: String,
+    pub secret: String,
+    pub token: String,
+    pub expires: chrono::DateTime<chrono::Utc>,
+}
+
+fn mint_session(
+    world: &mut World,
+    now: chrono::DateTime<chrono::Utc>,
+    account: &str,
+    role_name: &str,
+    session_name: &str,
+    duration: Duration,
+) -> MintedSession {
+    let access_key_id = world.ids.access_key_id("ASIA");
+    let secret = world.ids.secret_access_key();
+    let token = world.ids.session_token();
+    let expires = now + duration;
+    world.access_keys.insert(
+        access_key_id.clone(),
+        AccessKey {
+            id: access_key_id.clone(),
+            secret: secret.clone(),
+            created: now,
+            status: KeyStatus::Active,
+            owner: KeyOwner::Session(Session {
+                account: account.to_string(),
+                role_name: role_name.to_string(),
+                session_name: session_name.to_string(),
+                session_token: token.clone(),
+                issued: now,
+                expires,
+            }),
+        },
+    );
+    MintedSession { access_key_id, secret, token, expires }
+}
+
+/// How long EC2's role sessions for instances last. Unconfirmed: AWS documents only that new
+/// credentials are available at least five minutes before the old expire; observed documents show
+/// about six hours between `LastUpdated` and `Expiration`, so six hours is chosen. EC2 is not
+/// bound by the role's `MaxSessionDuration` here (unconfirmed either way).
+pub const INSTANCE_SESSION_SECONDS: i64 = 6 * 3600;
+
+/// EC2 obtains credentials for an instance's role: it assumes the role as `ec2.amazonaws.com`
+/// with the instance id as the session name (session `assumed-role/<role>/<instance-id>`). The
+/// trust policy decides, logged like any `sts:AssumeRole`; a refusal is STS's `AccessDenied`.
+pub fn instance_role_session(
+    world: &mut World,
+    now: chrono::DateTime<chrono::Utc>,
+    region: &str,
+    account: &str,
+    role_name: &str,
+    instance_id: &str,
+) -> Result<MintedSession, AwsError> {
+    service_session(world, now, region, account, role_name, "ec2.amazonaws.com", instance_id)?;
+    Ok(mint_session(world, now, account, role_name, instance_id, Duration::seconds(INSTANCE_SESSION_SECONDS)))
 }
 
 /// `arn:aws:iam::<account>:role/<path/><name>` → (account, name).

@@ -14,6 +14,7 @@ mod effects;
 pub mod ec2;
 pub mod iam;
 pub mod kms;
+pub mod metadata;
 pub mod scheduler;
 mod world;
 

@@ -41,6 +41,8 @@ pub struct World {
     /// How long after its creation EC2 does not know an IAM instance profile yet (see
     /// [`World::with_instance_profile_propagation`]).
     instance_profile_propagation: chrono::Duration,
+    /// What each instance's metadata service remembers (tokens, credentials), by instance id.
+    pub metadata: HashMap<String, super::metadata::InstanceMetadata>,
 }
 
 /// The pipeline inner calls go through.
@@ -157,6 +159,7 @@ impl World {
             port: Port::new(Unconnected),
             latency_scale: 1,
             instance_profile_propagation: chrono::Duration::zero(),
+            metadata: HashMap::new(),
         };
         for info in DEFAULT_ACCOUNTS {
             let mut account =

@@ -182,6 +182,8 @@ pub fn launch(
             client_token: spec.client_token.clone(),
             launch_failure: None,
             recoveries: Vec::new(),
+            // AWS's default when neither the image nor the account sets one.
+            metadata_http_tokens: "optional".to_string(),
             failing: None,
             generation: 0,
         };

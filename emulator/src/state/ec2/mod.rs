@@ -249,6 +249,8 @@ pub struct Instance {
     pub launch_failure: Option<KeyUseDenied>,
     /// When alarm recover actions recovered the instance.
     pub recoveries: Vec<DateTime<Utc>>,
+    /// `MetadataOptions.HttpTokens`: "optional" (IMDSv1 allowed) or "required" (IMDSv2 only).
+    pub metadata_http_tokens: String,
     /// How the current `pending` ends when the launch could not use its keys.
     failing: Option<FailedLaunch>,
     /// Bumped by every state change, so that a scheduled transition that a later request
