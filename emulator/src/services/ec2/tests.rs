@@ -1,4 +1,40 @@
+use std::net::{IpAddr, Ipv4Addr};
+
+use chrono::{DateTime, Utc};
+
 use super::decode::glob;
+use crate::principal::{Caller, CredentialKind, Principal};
+
+// What the handler tests below share.
+const ACCOUNT: &str = "111111111111";
+const IMAGE: &str = "ami-374db956";
+const EC2_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#;
+
+fn t0() -> DateTime<Utc> {
+    "2026-01-05T10:00:00Z".parse().unwrap()
+}
+
+/// A caller signed with a long-term key of an IAM user of `ACCOUNT`.
+fn caller(name: &str, user_id: String) -> Caller {
+    Caller {
+        principal: Principal::User {
+            account: ACCOUNT.to_string(),
+            name: name.to_string(),
+            path: "/".to_string(),
+            user_id,
+        },
+        access_key_id: "AKIAWANAADMINA000001".to_string(),
+        credential_kind: CredentialKind::LongTerm,
+        source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        token_issued: None,
+        via_service: None,
+    }
+}
+
+/// The account's administrator (AdministratorAccess).
+fn admin() -> Caller {
+    caller("admin", "AIDAWANAEXAMPLE000001".to_string())
+}
 
 #[test]
 fn filter_values_are_globs() {
@@ -12,53 +48,26 @@ fn filter_values_are_globs() {
 // Launch templates, through the handlers.
 
 mod launch_templates {
-    use std::net::{IpAddr, Ipv4Addr};
-
-    use chrono::{DateTime, Duration, Utc};
+    use chrono::Duration;
 
     use super::super::handle;
+    use super::{admin, caller, t0, ACCOUNT, EC2_ONLY, IMAGE};
     use crate::{
         error::AwsError,
-        principal::{Caller, CredentialKind, Principal},
+        principal::Caller,
         profile::BehaviourProfile,
         services::Call,
         state::{kms, World},
         value::Value,
     };
 
-    const ACCOUNT: &str = "111111111111";
     const REGION: &str = "ap-northeast-1";
-    const IMAGE: &str = "ami-374db956";
-    const EC2_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#;
-
-    fn t0() -> DateTime<Utc> {
-        "2026-01-05T10:00:00Z".parse().unwrap()
-    }
 
     fn world() -> World {
         World::new(BehaviourProfile::Current, t0()).with_port(crate::dispatch::pipeline())
     }
 
-    fn caller(name: &str, user_id: String) -> Caller {
-        Caller {
-            principal: Principal::User {
-                account: ACCOUNT.to_string(),
-                name: name.to_string(),
-                path: "/".to_string(),
-                user_id,
-            },
-            access_key_id: "AKIAWANAADMINA000001".to_string(),
-            credential_kind: CredentialKind::LongTerm,
-            source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            token_issued: None,
-            via_service: None,
-        }
-    }
 
-    /// The account's administrator (AdministratorAccess).
-    fn admin() -> Caller {
-        caller("admin", "AIDAWANAEXAMPLE000001".to_string())
-    }
 
     /// A user whose only policy is `policy`.
     fn user(world: &mut World, name: &str, policy: &str) -> Caller {
@@ -410,49 +419,23 @@ mod launch_templates {
 // IAM instance profile associations, through the handlers.
 
 mod profile_associations {
-    use std::net::{IpAddr, Ipv4Addr};
-
     use chrono::{DateTime, Duration, Utc};
 
     use super::super::handle;
+    use super::{admin, caller, t0, ACCOUNT, EC2_ONLY, IMAGE};
     use crate::{
         error::AwsError,
-        principal::{Caller, CredentialKind, Principal},
+        principal::Caller,
         profile::BehaviourProfile,
         services::Call,
         state::{iam::NewRole, World},
         value::Value,
     };
 
-    const ACCOUNT: &str = "111111111111";
     const REGION: &str = "us-east-1";
-    const IMAGE: &str = "ami-374db956";
     const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-    const EC2_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#;
 
-    fn t0() -> DateTime<Utc> {
-        "2026-01-05T10:00:00Z".parse().unwrap()
-    }
 
-    fn caller(name: &str, user_id: String) -> Caller {
-        Caller {
-            principal: Principal::User {
-                account: ACCOUNT.to_string(),
-                name: name.to_string(),
-                path: "/".to_string(),
-                user_id,
-            },
-            access_key_id: "AKIAWANAADMINA000001".to_string(),
-            credential_kind: CredentialKind::LongTerm,
-            source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            token_issued: None,
-            via_service: None,
-        }
-    }
-
-    fn admin() -> Caller {
-        caller("admin", "AIDAWANAEXAMPLE000001".to_string())
-    }
 
     /// A role `<name>Role` in an instance profile `<name>`, created at `at`.
     fn profile(world: &mut World, name: &str, at: DateTime<Utc>) {
