@@ -29,6 +29,10 @@ pub struct DeniedCall {
     pub resource: String,
     /// The service endpoint that called (`ec2.us-east-1.amazonaws.com`).
     pub via_service: Option<String>,
+    /// The service principal that acted, when a service made the call with its own or a
+    /// role's credentials (`ec2.amazonaws.com` assuming an instance's role).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acting_service: Option<String>,
     /// Which statements took part and why none allowed it.
     pub explanation: String,
 }
@@ -56,6 +60,14 @@ pub fn mark(backend: &Backend) -> usize {
 /// The calls made via a service for a caller, after `since` (a [`mark`]), that were denied,
 /// oldest first. Empty on backends other than the emulator (see the module documentation).
 pub fn denied_inner_calls(backend: &Backend, since: usize) -> Vec<DeniedCall> {
+    denied_calls(backend, since).into_iter().filter(|call| call.via_service.is_some()).collect()
+}
+
+/// Every call denied after `since` (a [`mark`]), oldest first: requests from outside, calls
+/// services made for a caller, and calls made with credentials a service or an instance holds
+/// (an SSM Agent with its instance role's session, EC2 assuming an instance's role). Empty on
+/// backends other than the emulator.
+pub fn denied_calls(backend: &Backend, since: usize) -> Vec<DeniedCall> {
     let Some(emulator) = backend.emulator() else {
         return Vec::new();
     };
@@ -63,12 +75,13 @@ pub fn denied_inner_calls(backend: &Backend, since: usize) -> Vec<DeniedCall> {
         world
             .authz_log
             .since(since)
-            .filter(|record| !record.allowed && record.via_service.is_some())
+            .filter(|record| !record.allowed)
             .map(|record| DeniedCall {
                 principal: record.caller_arn.clone(),
                 action: record.action.clone(),
                 resource: record.resource.clone(),
                 via_service: record.via_service.clone(),
+                acting_service: record.acting_service.clone(),
                 explanation: record.explanation.clone(),
             })
             .collect()
@@ -90,6 +103,7 @@ mod tests {
             action: "kms:CreateGrant".into(),
             resource: "arn:aws:kms:us-east-1:333333333333:key/k".into(),
             via_service: Some("ec2.us-east-1.amazonaws.com".into()),
+            acting_service: None,
             explanation: "no statement allowed kms:CreateGrant".into(),
         };
         assert_eq!(
