@@ -28,7 +28,7 @@ pub mod errors;
 mod nodes;
 mod parameters;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::BTreeMap;
 
