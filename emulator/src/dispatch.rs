@@ -185,4 +185,20 @@ impl Services<World> for Pipeline {
         services::handle_inner(inner.service, world, &call)
             .unwrap_or_else(|| Err(services::unknown_operation(protocol, inner.action)))
     }
+
+    /// IMDSv2 as the SSM Agent speaks it: `PUT /latest/api/token` with a six-hour TTL (the
+    /// longest IMDS gives, which the agent asks for), then `GET path` with the token, both
+    /// answered by [`crate::imds::answer`].
+    fn instance_metadata(&self, world: &mut World, now: chrono::DateTime<chrono::Utc>, instance_id: &str, path: &str) -> Option<String> {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("x-aws-ec2-metadata-token-ttl-seconds", http::HeaderValue::from_static("21600"));
+        let token = crate::imds::answer(world, now, instance_id, "PUT", "/latest/api/token", &headers);
+        if token.status != 200 {
+            return None;
+        }
+        let mut headers = http::HeaderMap::new();
+        headers.insert("x-aws-ec2-metadata-token", http::HeaderValue::from_str(&token.body).ok()?);
+        let reply = crate::imds::answer(world, now, instance_id, "GET", path, &headers);
+        (reply.status == 200).then_some(reply.body)
+    }
 }

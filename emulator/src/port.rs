@@ -62,6 +62,14 @@ pub struct InnerCall<'a> {
 /// handler. `W` is the world; leaving it generic keeps this port below the state.
 pub trait Services<W: ?Sized> {
     fn call(&self, world: &mut W, call: InnerCall<'_>) -> Result<Value, AwsError>;
+
+    /// Reads `path` of an instance's metadata service as software on the instance does (the SSM
+    /// Agent reading its role's credentials): IMDSv2, a session token first, then a `GET` with
+    /// it. The body of a 200 answer; `None` for any other answer, or when nothing serves
+    /// instance metadata (the default: a port without instances).
+    fn instance_metadata(&self, _world: &mut W, _now: DateTime<Utc>, _instance_id: &str, _path: &str) -> Option<String> {
+        None
+    }
 }
 
 /// The service endpoint a service principal calls through in a region, as `kms:ViaService`

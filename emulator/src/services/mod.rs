@@ -8,6 +8,7 @@ pub mod ec2;
 pub mod iam;
 pub mod kms;
 pub mod s3;
+pub mod ssm;
 pub mod sts;
 
 use chrono::{DateTime, Utc};
@@ -128,6 +129,6 @@ pub fn handle(service: ServiceId, world: &mut World, call: &Call<'_>) -> Option<
         ServiceId::Kms => kms::handle(world, call),
         ServiceId::S3 => s3::handle(world, call),
         ServiceId::AutoScaling => autoscaling::handle(world, call),
-        ServiceId::Ssm => None,
+        ServiceId::Ssm => ssm::handle(world, call),
     }
 }

@@ -100,7 +100,7 @@ fn assume_role(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
         ));
     }
 
-    let minted = mint_session(world, call.now, role_account, &role.name, session_name, Duration::seconds(duration));
+    let minted = mint_session(world, call.now, role_account, &role.name, session_name, Duration::seconds(duration), None);
     let MintedSession { access_key_id, secret, token, expires } = minted;
     let session = Principal::AssumedRole {
         account: role_account.to_string(),
@@ -206,6 +206,7 @@ fn mint_session(
     role_name: &str,
     session_name: &str,
     duration: Duration,
+    source_instance_arn: Option<String>,
 ) -> MintedSession {
     let access_key_id = world.ids.access_key_id("ASIA");
     let secret = world.ids.secret_access_key();
@@ -225,6 +226,7 @@ fn mint_session(
                 session_token: token.clone(),
                 issued: now,
                 expires,
+                source_instance_arn,
             }),
         },
     );
@@ -240,6 +242,8 @@ pub const INSTANCE_SESSION_SECONDS: i64 = 6 * 3600;
 /// EC2 obtains credentials for an instance's role: it assumes the role as `ec2.amazonaws.com`
 /// with the instance id as the session name (session `assumed-role/<role>/<instance-id>`). The
 /// trust policy decides, logged like any `sts:AssumeRole`; a refusal is STS's `AccessDenied`.
+/// The credentials carry the instance as `ec2:SourceInstanceARN`, as AWS's instance
+/// credentials do.
 pub fn instance_role_session(
     world: &mut World,
     now: chrono::DateTime<chrono::Utc>,
@@ -249,7 +253,9 @@ pub fn instance_role_session(
     instance_id: &str,
 ) -> Result<MintedSession, AwsError> {
     service_session(world, now, region, account, role_name, "ec2.amazonaws.com", instance_id)?;
-    Ok(mint_session(world, now, account, role_name, instance_id, Duration::seconds(INSTANCE_SESSION_SECONDS)))
+    let source = format!("arn:aws:ec2:{region}:{account}:instance/{instance_id}");
+    let duration = Duration::seconds(INSTANCE_SESSION_SECONDS);
+    Ok(mint_session(world, now, account, role_name, instance_id, duration, Some(source)))
 }
 
 /// `arn:aws:iam::<account>:role/<path/><name>` → (account, name).

@@ -55,6 +55,22 @@ impl World {
         });
     }
 
+    /// Records a refusal a service's model made by a documented rule rather than by a policy
+    /// (SSM accepts a node's registration only from the node itself), so that the log shows
+    /// every refused step with who was refused.
+    pub fn record_rule_refusal(&mut self, caller_arn: &str, action: &str, resource: &str, rule: &str) {
+        tracing::debug!(caller = caller_arn, action, resource, rule, "refused by a service rule");
+        self.authz_log.push(AuthzRecord {
+            caller_arn: caller_arn.to_string(),
+            action: action.to_string(),
+            resource: resource.to_string(),
+            allowed: false,
+            explanation: rule.to_string(),
+            via_service: None,
+            acting_service: None,
+        });
+    }
+
     /// Records a call refused before authorization because its credentials did not authenticate
     /// (a stored temporary key without its session token): denied, with the reason.
     pub fn record_authentication_failure(&mut self, who: &str, action: &str, reason: &str) {
@@ -124,6 +140,11 @@ impl World {
             }
         } else {
             context = context.with_key("aws:ViaAWSService", "false");
+        }
+        // Instance credentials carry the instance they were delivered to (EC2 user guide, "IAM
+        // roles for Amazon EC2": `ec2:SourceInstanceARN`).
+        if let Some(source) = self.source_instance_arn(caller) {
+            context = context.with_key("ec2:SourceInstanceARN", source.to_string());
         }
         if let Some(issued) = caller.token_issued {
             context = context.with_key(

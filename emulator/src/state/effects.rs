@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{autoscaling, cloudformation, cloudwatch, ec2, kms, scheduler::Due, World};
+use super::{autoscaling, cloudformation, cloudwatch, ec2, kms, scheduler::Due, ssm, World};
 
 /// A service's deferred effect.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,6 +14,7 @@ pub enum Effect {
     CloudFormation(cloudformation::Event),
     Kms(kms::Event),
     AutoScaling(autoscaling::Event),
+    Ssm(ssm::Event),
 }
 
 impl From<ec2::Event> for Effect {
@@ -46,6 +47,12 @@ impl From<autoscaling::Event> for Effect {
     }
 }
 
+impl From<ssm::Event> for Effect {
+    fn from(event: ssm::Event) -> Self {
+        Effect::Ssm(event)
+    }
+}
+
 impl World {
     /// Queues an effect of a service for `at`.
     pub fn schedule(&mut self, at: DateTime<Utc>, account: &str, region: &str, event: impl Into<Effect>) {
@@ -63,6 +70,7 @@ impl World {
                 Effect::CloudFormation(event) => cloudformation::on_event(self, &due, event),
                 Effect::Kms(event) => kms::on_event(self, &due, event),
                 Effect::AutoScaling(event) => autoscaling::on_event(self, &due, event),
+                Effect::Ssm(event) => ssm::on_event(self, &due, event),
             }
         }
     }

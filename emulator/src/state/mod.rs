@@ -16,6 +16,7 @@ pub mod iam;
 pub mod kms;
 pub mod metadata;
 pub mod scheduler;
+pub mod ssm;
 mod world;
 
 pub use world::{parse_document, AccessKey, Account, KeyOwner, KeyStatus, Port, Regional, Session, World};

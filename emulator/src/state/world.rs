@@ -90,6 +90,7 @@ pub struct Regional {
     pub cloudformation: super::cloudformation::State,
     pub kms: super::kms::State,
     pub autoscaling: super::autoscaling::State,
+    pub ssm: super::ssm::State,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +118,11 @@ pub struct Session {
     pub session_token: String,
     pub issued: DateTime<Utc>,
     pub expires: DateTime<Utc>,
+    /// `ec2:SourceInstanceARN`: the instance EC2 delivered these credentials to through its
+    /// metadata service (`arn:aws:ec2:<region>:<account>:instance/<id>`). AWS attaches it to
+    /// every request signed with instance credentials and to no other; `None` for sessions from
+    /// `sts:AssumeRole` and for services' own sessions.
+    pub source_instance_arn: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -236,6 +242,22 @@ impl World {
     pub fn inner_call(&mut self, call: InnerCall<'_>) -> Result<Value, AwsError> {
         let port = self.port.clone();
         port.0.call(self, call)
+    }
+
+    /// What software on an instance reads at `path` of its metadata service at `now` (see
+    /// [`Services::instance_metadata`]): the body of a 200 answer, else `None`.
+    pub fn instance_metadata(&mut self, now: DateTime<Utc>, instance_id: &str, path: &str) -> Option<String> {
+        let port = self.port.clone();
+        port.0.instance_metadata(self, now, instance_id, path)
+    }
+
+    /// `ec2:SourceInstanceARN` of a caller: the instance its credentials were delivered to, when
+    /// they are an instance's role credentials (see [`Session::source_instance_arn`]).
+    pub fn source_instance_arn(&self, caller: &crate::principal::Caller) -> Option<&str> {
+        match &self.access_keys.get(&caller.access_key_id)?.owner {
+            KeyOwner::Session(session) => session.source_instance_arn.as_deref(),
+            KeyOwner::User { .. } => None,
+        }
     }
 
     pub fn account(&self, id: &str) -> Option<&Account> {

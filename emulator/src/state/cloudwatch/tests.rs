@@ -139,6 +139,7 @@ fn power_role_session(world: &mut World) -> Creator {
                 session_token: world.ids.session_token(),
                 issued: t0(),
                 expires: t0() + Duration::hours(1),
+                source_instance_arn: None,
             }),
         },
     );

@@ -30,12 +30,14 @@ pub(super) fn settle(
         return;
     }
     let mut follow_up = None;
+    let mut started = false;
     match instance.state {
         InstanceStateName::Pending => match instance.failing.take() {
             None => {
                 instance.change_state(InstanceStateName::Running);
                 instance.state_transition_reason.clear();
                 instance.state_reason = None;
+                started = true;
             }
             Some(outcome) => {
                 let reason = StateReason::client_error_on_launch();
@@ -62,6 +64,10 @@ pub(super) fn settle(
         let event = Event::Settle { instance_id: instance_id.to_string(), generation };
         let at = at + world.latency(transition());
         schedule(world, at, account, region, event);
+    }
+    if started {
+        // The system boots and starts the SSM Agent, which registers the instance if it can.
+        crate::state::ssm::agent::instance_running(world, account, region, instance_id, at);
     }
 }
 
