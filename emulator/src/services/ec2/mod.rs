@@ -43,6 +43,8 @@ mod volumes;
 mod tests;
 #[cfg(test)]
 mod tests_images;
+#[cfg(test)]
+mod tests_metadata;
 
 use decode::{any_matches, boolean, filters, invalid_filter, required, strings};
 use instances::{
