@@ -25,5 +25,5 @@ pub use accounts::{AccountInfo, DEFAULT_ACCOUNTS, DEFAULT_REGION};
 pub use clock::Clock;
 pub use error::{AwsError, Fault};
 pub use profile::BehaviourProfile;
-pub use server::{Emulator, EmulatorConfig, MetadataEndpoint, StartError};
+pub use server::{Emulator, EmulatorConfig, MetadataEndpoint, StartError, AWS_INSTANCE_PROFILE_PROPAGATION};
 pub use value::Value;

@@ -27,14 +27,41 @@ use crate::{
 /// Larger bodies are refused before they are read: no emulated operation takes more.
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
+/// How long EC2 refuses an IAM instance profile after IAM created it, as on AWS: RunInstances
+/// and AssociateIamInstanceProfile answer `InvalidParameterValue` "Value (<name>) for parameter
+/// iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name" meanwhile
+/// (aws-traps.md, Trap 5).
+///
+/// AWS publishes no figure; chosen: 10 s. The evidence bounds it loosely: Terraform retries this
+/// error for up to 2 minutes, Packer 11 times with 0.5–5 s backoff (about 30 s in all), and
+/// reports describe launches right after `create-instance-profile` failing and a retry seconds
+/// later succeeding (aws-traps.md, Trap 5 and its addendum). Ten seconds makes a script that
+/// launches at once fail, and one that retries like the AWS tools succeed.
+pub const AWS_INSTANCE_PROFILE_PROPAGATION: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// How to start an emulator.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct EmulatorConfig {
     /// The loopback port; 0 picks a free one.
     pub port: u16,
     pub profile: BehaviourProfile,
     /// Divides AWS's service latencies (see `World::latency`); 0 and 1 keep AWS's timings.
     pub latency_scale: u32,
+    /// How long EC2 does not know a new instance profile (AWS's eventual consistency); divided
+    /// by `latency_scale` like AWS's other latencies. Zero makes a profile usable at once.
+    pub instance_profile_propagation: std::time::Duration,
+}
+
+impl Default for EmulatorConfig {
+    /// A free port, the current behaviour, AWS's timings and AWS's propagation window.
+    fn default() -> Self {
+        EmulatorConfig {
+            port: 0,
+            profile: BehaviourProfile::default(),
+            latency_scale: 1,
+            instance_profile_propagation: AWS_INSTANCE_PROFILE_PROPAGATION,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +93,11 @@ impl Emulator {
             world: Mutex::new(
                 World::new(config.profile, clock.now())
                     .with_port(dispatch::pipeline())
-                    .with_latency_scale(config.latency_scale),
+                    .with_latency_scale(config.latency_scale)
+                    .with_instance_profile_propagation(
+                        chrono::Duration::from_std(config.instance_profile_propagation)
+                            .unwrap_or(chrono::Duration::MAX),
+                    ),
             ),
             clock,
         });

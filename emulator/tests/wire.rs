@@ -454,6 +454,8 @@ async fn instance_with_role(emulator: &Emulator, name: &str, service: &str) -> S
     admin_query(emulator, "iam", &format!("Action=CreateRole&{v}&RoleName={name}&AssumeRolePolicyDocument={trust}")).await;
     admin_query(emulator, "iam", &format!("Action=CreateInstanceProfile&{v}&InstanceProfileName={name}")).await;
     admin_query(emulator, "iam", &format!("Action=AddRoleToInstanceProfile&{v}&InstanceProfileName={name}&RoleName={name}")).await;
+    // EC2 learns of the new profile once IAM's change has propagated, as on AWS.
+    emulator.clock().advance(wana_emulator::AWS_INSTANCE_PROFILE_PROPAGATION);
     let run = admin_query(
         emulator,
         "ec2",

@@ -136,9 +136,20 @@ impl Backend {
         }
     }
 
-    /// Starts wana's emulator in-process on a free loopback port.
+    /// Starts wana's emulator in-process on a free loopback port, with AWS's timings: an instance
+    /// profile created moments ago is unknown to EC2 for AWS's propagation window
+    /// ([`wana_emulator::AWS_INSTANCE_PROFILE_PROPAGATION`], on the emulator clock), so that
+    /// scenarios meet it as users do.
     pub async fn start_emulator(profile: BehaviourProfile) -> Result<Backend, HarnessError> {
-        let emulator = Emulator::start(EmulatorConfig { port: 0, profile, latency_scale: 1 }).await?;
+        Backend::start_emulator_with(EmulatorConfig { profile, ..EmulatorConfig::default() }).await
+    }
+
+    /// Starts wana's emulator in-process with `config` (its port is ignored: a free one is
+    /// picked). For tests that are not about a timing, e.g. `instance_profile_propagation` zero
+    /// for a test that launches with a profile it has just created.
+    pub async fn start_emulator_with(config: EmulatorConfig) -> Result<Backend, HarnessError> {
+        let profile = config.profile;
+        let emulator = Emulator::start(EmulatorConfig { port: 0, ..config }).await?;
         tracing::debug!(endpoint = %emulator.endpoint_url(), %profile, "emulator backend started");
         Ok(Backend {
             kind: BackendKind::Emulator,

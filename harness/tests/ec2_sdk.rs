@@ -1,16 +1,19 @@
 //! EC2 seen from the Rust SDK (and once from the AWS CLI): the instance life cycle on the
 //! emulator clock, the fields the SDK parses, EC2's error codes, and the way an encrypted volume
-//! whose key the caller may not use fails a launch or a start after `pending`.
+//! whose key the caller may not use fails a launch or a start after `pending`; instance profiles
+//! and IAM's propagation window; instance metadata options.
 
 use std::time::Duration;
 
 use aws_sdk_ec2::{
     error::ProvideErrorMetadata,
     types::{
-        BlockDeviceMapping, EbsBlockDevice, Filter, IamInstanceProfileSpecification, InstanceStateName, VolumeType,
+        BlockDeviceMapping, EbsBlockDevice, Filter, HttpTokensState, IamInstanceProfileSpecification,
+        InstanceMetadataEndpointState, InstanceMetadataOptionsRequest, InstanceMetadataOptionsState,
+        InstanceMetadataTagsState, InstanceStateName, VolumeType,
     },
 };
-use wana_emulator::BehaviourProfile;
+use wana_emulator::{BehaviourProfile, EmulatorConfig, AWS_INSTANCE_PROFILE_PROPAGATION};
 use wana_harness::{
     provision::{user_with_access_key, UserPolicies},
     AwsCli, Backend, Principal,
@@ -23,6 +26,13 @@ const EC2_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow"
 
 async fn emulator() -> Backend {
     Backend::start_emulator(BehaviourProfile::Current).await.expect("emulator starts")
+}
+
+/// An emulator where a new instance profile is usable at once, for tests that launch with one
+/// they have just created and are not about IAM's propagation.
+async fn emulator_without_propagation() -> Backend {
+    let config = EmulatorConfig { instance_profile_propagation: Duration::ZERO, ..EmulatorConfig::default() };
+    Backend::start_emulator_with(config).await.expect("emulator starts")
 }
 
 fn ec2(principal: &Principal) -> aws_sdk_ec2::Client {
@@ -261,9 +271,18 @@ async fn a_user_without_ec2_permissions_gets_unauthorized_operation() {
     assert!(denied.message().unwrap().contains("on resource: arn:aws:ec2:us-east-1:111111111111:instance/*"));
 }
 
+/// A role trusted by EC2 in an instance profile, both named `name`, as the report creates them.
+async fn role_and_profile(admin: &Principal, name: &str) {
+    let iam = admin.iam();
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    iam.create_role().role_name(name).assume_role_policy_document(trust).send().await.unwrap();
+    iam.create_instance_profile().instance_profile_name(name).send().await.unwrap();
+    iam.add_role_to_instance_profile().instance_profile_name(name).role_name(name).send().await.unwrap();
+}
+
 #[tokio::test]
 async fn passing_a_role_needs_iam_pass_role() {
-    let backend = emulator().await;
+    let backend = emulator_without_propagation().await;
     let admin = Principal::account_admin(&backend, "a").unwrap();
     let iam = admin.iam();
     let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
@@ -298,6 +317,130 @@ async fn passing_a_role_needs_iam_pass_role() {
     let association = launched.instances()[0].iam_instance_profile().unwrap();
     assert_eq!(association.arn(), Some("arn:aws:iam::111111111111:instance-profile/AppProfile"));
     assert!(association.id().unwrap().starts_with("AIPA"));
+}
+
+/// The report's launch right after `create-instance-profile`: EC2 does not know the profile yet
+/// and answers AWS's error; once IAM's change has propagated the same launch runs.
+#[tokio::test]
+async fn a_profile_created_moments_ago_is_refused_until_iam_propagates() {
+    let backend = emulator().await;
+    let admin = Principal::account_admin(&backend, "a").unwrap();
+    role_and_profile(&admin, "app").await;
+    let launch = || async {
+        ec2(&admin)
+            .run_instances()
+            .image_id(AMAZON_LINUX_2016)
+            .min_count(1)
+            .max_count(1)
+            .iam_instance_profile(IamInstanceProfileSpecification::builder().name("app").build())
+            .send()
+            .await
+    };
+
+    let refused = launch().await.unwrap_err();
+    assert_eq!(refused.raw_response().map(|r| r.status().as_u16()), Some(400));
+    assert_eq!(
+        code_and_message(&refused.into_service_error()),
+        (
+            "InvalidParameterValue".to_string(),
+            "Value (app) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name".to_string()
+        )
+    );
+    advance(&backend, AWS_INSTANCE_PROFILE_PROPAGATION.as_secs() - 1);
+    assert_eq!(launch().await.unwrap_err().into_service_error().code(), Some("InvalidParameterValue"));
+
+    advance(&backend, 1);
+    let launched = launch().await.expect("the retry after the window succeeds");
+    let profile = launched.instances()[0].iam_instance_profile().unwrap();
+    assert_eq!(profile.arn(), Some("arn:aws:iam::111111111111:instance-profile/app"));
+}
+
+#[tokio::test]
+async fn metadata_options_are_set_at_launch_and_modified_pending_then_applied() {
+    let backend = emulator().await;
+    let admin = Principal::account_admin(&backend, "a").unwrap();
+    let client = ec2(&admin);
+    let launched = client
+        .run_instances()
+        .image_id(AMAZON_LINUX_2016)
+        .min_count(1)
+        .max_count(1)
+        .metadata_options(
+            InstanceMetadataOptionsRequest::builder()
+                .http_tokens(HttpTokensState::Required)
+                .http_put_response_hop_limit(2)
+                .http_endpoint(InstanceMetadataEndpointState::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let id = launched.instances()[0].instance_id().unwrap().to_string();
+    advance(&backend, 6);
+    let running = instance(&client, &id).await;
+    let options = running.metadata_options().expect("metadataOptions");
+    assert_eq!(options.state(), Some(&InstanceMetadataOptionsState::Applied));
+    assert_eq!(options.http_tokens(), Some(&HttpTokensState::Required));
+    assert_eq!(options.http_put_response_hop_limit(), Some(2));
+    assert_eq!(options.http_endpoint(), Some(&InstanceMetadataEndpointState::Enabled));
+    assert_eq!(options.http_protocol_ipv6().map(|p| p.as_str()), Some("disabled"));
+    assert_eq!(options.instance_metadata_tags(), Some(&InstanceMetadataTagsState::Disabled));
+
+    let modified = client
+        .modify_instance_metadata_options()
+        .instance_id(&id)
+        .http_tokens(HttpTokensState::Optional)
+        .http_endpoint(InstanceMetadataEndpointState::Enabled)
+        .instance_metadata_tags(InstanceMetadataTagsState::Enabled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(modified.instance_id(), Some(id.as_str()));
+    let answered = modified.instance_metadata_options().unwrap();
+    assert_eq!(answered.state(), Some(&InstanceMetadataOptionsState::Pending));
+    assert_eq!(answered.http_tokens(), Some(&HttpTokensState::Optional));
+    let pending = instance(&client, &id).await;
+    assert_eq!(pending.metadata_options().and_then(|o| o.state()), Some(&InstanceMetadataOptionsState::Pending));
+    advance(&backend, 2);
+    let applied = instance(&client, &id).await;
+    let options = applied.metadata_options().unwrap();
+    assert_eq!(options.state(), Some(&InstanceMetadataOptionsState::Applied));
+    assert_eq!(options.http_tokens(), Some(&HttpTokensState::Optional));
+    assert_eq!(options.http_put_response_hop_limit(), Some(2), "kept");
+    assert_eq!(options.instance_metadata_tags(), Some(&InstanceMetadataTagsState::Enabled));
+
+    let bad = client
+        .modify_instance_metadata_options()
+        .instance_id(&id)
+        .http_tokens(HttpTokensState::from("sometimes"))
+        .http_endpoint(InstanceMetadataEndpointState::Enabled)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(
+        code_and_message(&bad),
+        ("InvalidParameterValue".to_string(), "Value (sometimes) for parameter httpTokens is invalid.".to_string())
+    );
+    let without_endpoint =
+        client.modify_instance_metadata_options().instance_id(&id).http_tokens(HttpTokensState::Required).send().await;
+    assert_eq!(
+        code_and_message(&without_endpoint.unwrap_err().into_service_error()),
+        (
+            "InvalidParameterValue".to_string(),
+            "The HttpEndpoint is not set to 'enabled' in this request. To specify a value for HttpTokens, set HttpEndpoint to 'enabled'."
+                .to_string()
+        )
+    );
+    let missing = client
+        .modify_instance_metadata_options()
+        .instance_id("i-0123456789abcdef0")
+        .http_endpoint(InstanceMetadataEndpointState::Disabled)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(missing.code(), Some("InvalidInstanceID.NotFound"));
 }
 
 #[tokio::test]
@@ -442,6 +585,9 @@ async fn the_aws_cli_reads_what_ec2_answers() {
     assert_eq!(instance["State"]["Code"], 16);
     assert_eq!(instance["ImageId"], AMAZON_LINUX_2016);
     assert!(instance["BlockDeviceMappings"][0]["Ebs"]["VolumeId"].as_str().unwrap().starts_with("vol-"));
+    assert_eq!(instance["MetadataOptions"]["State"], "applied");
+    assert_eq!(instance["MetadataOptions"]["HttpTokens"], "optional");
+    assert_eq!(instance["MetadataOptions"]["HttpEndpoint"], "enabled");
 
     let output = cli
         .run(&admin.cli_credentials(), &["ec2", "start-instances", "--instance-ids", "i-0123456789abcdef0"])

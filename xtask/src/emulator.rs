@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Args;
 use wana_emulator::{
-    accounts, BehaviourProfile, Emulator, EmulatorConfig, DEFAULT_ACCOUNTS, DEFAULT_REGION,
+    accounts, BehaviourProfile, Emulator, EmulatorConfig, AWS_INSTANCE_PROFILE_PROPAGATION, DEFAULT_ACCOUNTS,
+    DEFAULT_REGION,
 };
 
 use crate::{
@@ -36,6 +37,11 @@ pub struct EmulatorArgs {
     /// expiry and key deletion dates are never scaled.
     #[arg(long, default_value_t = DEFAULT_LATENCY_SCALE, value_parser = clap::value_parser!(u32).range(1..=3600))]
     pub latency_scale: u32,
+    /// Seconds during which EC2 refuses an instance profile IAM has just created ("Invalid IAM
+    /// Instance Profile name"), as AWS does while IAM's change propagates; divided by
+    /// --latency-scale like AWS's other latencies. 0 makes new profiles usable at once.
+    #[arg(long, value_name = "SECONDS", default_value_t = AWS_INSTANCE_PROFILE_PROPAGATION.as_secs(), value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub instance_profile_propagation: u64,
 }
 
 fn parse_profile(text: &str) -> Result<BehaviourProfile, String> {
@@ -49,7 +55,13 @@ pub fn run(args: &EmulatorArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         None => {
-            crate::runtime()?.block_on(serve(args.port, args.profile, args.latency_scale))?;
+            let config = EmulatorConfig {
+                port: args.port,
+                profile: args.profile,
+                latency_scale: args.latency_scale,
+                instance_profile_propagation: std::time::Duration::from_secs(args.instance_profile_propagation),
+            };
+            crate::runtime()?.block_on(serve(config))?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -82,8 +94,10 @@ fn print_env(account: &str, port: u16) -> anyhow::Result<String> {
     ))
 }
 
-async fn serve(port: u16, profile: BehaviourProfile, latency_scale: u32) -> anyhow::Result<()> {
-    let emulator = Emulator::start(EmulatorConfig { port, profile, latency_scale })
+async fn serve(config: EmulatorConfig) -> anyhow::Result<()> {
+    let (port, profile, latency_scale) = (config.port, config.profile, config.latency_scale);
+    let propagation = config.instance_profile_propagation;
+    let emulator = Emulator::start(config)
         .await
         .with_context(|| format!("cannot start the emulator on 127.0.0.1:{port}"))?;
     // `start` returns once the listener is bound, so requests are accepted from here on.
@@ -93,6 +107,12 @@ async fn serve(port: u16, profile: BehaviourProfile, latency_scale: u32) -> anyh
     );
     if latency_scale > 1 {
         outln!("AWS's service latencies run {latency_scale} times faster (--latency-scale 1 for AWS's own).");
+    }
+    if !propagation.is_zero() {
+        outln!(
+            "A new instance profile is unknown to EC2 for {:.1} s, as on AWS (--instance-profile-propagation 0 to skip).",
+            propagation.as_secs_f64() / f64::from(latency_scale.max(1))
+        );
     }
     outln!();
     out!("{}", accounts_table());

@@ -1,5 +1,7 @@
 //! `cargo xtask emulator` serving for real: the ready line, the AWS CLI reaching it with the
-//! `--print-env` values, and a clean exit on SIGTERM.
+//! `--print-env` values, a clean exit on SIGTERM, and `--instance-profile-propagation`.
+
+mod common;
 
 use std::{
     io::{BufRead, BufReader},
@@ -61,4 +63,33 @@ async fn the_served_emulator_answers_the_aws_cli_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "{status}");
+}
+
+/// `aws ec2 run-instances --iam-instance-profile Name=<new profile>` right after creating the
+/// profile, on an emulator started with `extra`.
+async fn launch_with_a_new_profile(extra: &[&str]) -> wana_harness::CliOutput {
+    let emulator = common::start_emulator(extra);
+    let cli = common::cli();
+    let admin = common::print_env("a", emulator.port);
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    common::ok(&cli, &admin, &["iam", "create-role", "--role-name", "app", "--assume-role-policy-document", trust]).await;
+    common::ok(&cli, &admin, &["iam", "create-instance-profile", "--instance-profile-name", "app"]).await;
+    common::ok(&cli, &admin, &["iam", "add-role-to-instance-profile", "--instance-profile-name", "app", "--role-name", "app"])
+        .await;
+    let args = ["ec2", "run-instances", "--image-id", "ami-374db956", "--count", "1", "--iam-instance-profile", "Name=app"];
+    cli.run(&admin, &args).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_propagation_window_is_a_setting_of_the_served_emulator() {
+    // A window far longer than the test: the launch right after creating the profile is refused.
+    let refused = launch_with_a_new_profile(&["--instance-profile-propagation", "3600"]).await;
+    assert_eq!(refused.error_code(), Some("InvalidParameterValue"), "{refused:?}");
+    assert_eq!(
+        refused.error_message(),
+        Some("Value (app) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name")
+    );
+    // No window: the same commands launch.
+    let launched = launch_with_a_new_profile(&["--instance-profile-propagation", "0"]).await;
+    assert!(launched.success(), "{launched:?}");
 }

@@ -11,13 +11,21 @@
 //! `404 - Not Found` page. A request carrying `X-aws-ec2-metadata-token` must carry a live token of
 //! this instance, and an instance with `HttpTokens=required` refuses requests without one, both
 //! with the `401 - Unauthorized` page (as AWS's own mock, amazon-ec2-metadata-mock, answers).
+//!
+//! The instance's applied metadata options (`crate::state::ec2::InstanceMetadataOptions`) decide:
+//! with `HttpEndpoint=disabled` every request, the token `PUT` included, gets the
+//! `403 - Forbidden` page (EC2 User Guide, "Retrieve instance metadata", "Responses and error
+//! messages": "403 - Forbidden – The request is not allowed or the IMDS is turned off",
+//! https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-data-retrieval.html);
+//! `HttpTokens` as above; `InstanceMetadataTags=enabled` adds `tags/instance/` with one leaf per
+//! tag key (EC2 User Guide, "View tags for your EC2 instances using instance metadata").
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
 use crate::{
     services::sts,
     state::{
-        ec2::Instance,
+        ec2::{HttpTokens, Instance},
         metadata::{InstanceCredentials, InstanceMetadata},
         World,
     },
@@ -52,6 +60,10 @@ impl MetadataResponse {
     fn unauthorized() -> Self {
         Self::page(401, "Unauthorized")
     }
+
+    fn forbidden() -> Self {
+        Self::page(403, "Forbidden")
+    }
 }
 
 /// The TTL bounds of `X-aws-ec2-metadata-token-ttl-seconds` (EC2 user guide, "Use IMDSv2").
@@ -82,10 +94,14 @@ pub fn answer(
         // The instance is gone: nothing answers at its address any more.
         return MetadataResponse::not_found();
     };
+    let options = *here.instance.metadata_options.applied();
+    if !options.http_endpoint.is_enabled() {
+        return MetadataResponse::forbidden();
+    }
     if (method, path) == ("PUT", "/latest/api/token") {
         // A request relayed through a proxy carries X-Forwarded-For, which IMDS refuses.
         if header("x-forwarded-for").is_some() {
-            return MetadataResponse::page(403, "Forbidden");
+            return MetadataResponse::forbidden();
         }
         return match header("x-aws-ec2-metadata-token-ttl-seconds").and_then(|v| v.trim().parse::<i64>().ok()) {
             Some(ttl) if TOKEN_TTL_SECONDS.contains(&ttl) => {
@@ -109,7 +125,7 @@ pub fn answer(
                 return MetadataResponse::unauthorized();
             }
         }
-        None if here.instance.metadata_http_tokens == "required" => return MetadataResponse::unauthorized(),
+        None if options.http_tokens == HttpTokens::Required => return MetadataResponse::unauthorized(),
         None => {}
     }
     if method != "GET" {
@@ -140,6 +156,9 @@ fn get(world: &mut World, now: DateTime<Utc>, here: &Located, path: &str) -> Opt
             if instance.iam_instance_profile.is_some() {
                 entries.insert(3, "iam/");
             }
+            if tags_enabled(instance) {
+                entries.push("tags/");
+            }
             text(&entries.join("\n"))
         }
         "/ami-id" => text(&instance.image_id),
@@ -154,11 +173,22 @@ fn get(world: &mut World, now: DateTime<Utc>, here: &Located, path: &str) -> Opt
         "/iam" | "/iam/" => instance.iam_instance_profile.as_ref().and_then(|_| text("info\nsecurity-credentials/")),
         "/iam/info" => iam_info(world, here),
         "/iam/security-credentials" | "/iam/security-credentials/" => role_of(world, here).map(MetadataResponse::text),
+        "/tags" | "/tags/" if tags_enabled(instance) => text("instance"),
+        "/tags/instance" | "/tags/instance/" if tags_enabled(instance) => {
+            text(&instance.tags.iter().map(|t| t.key.as_str()).collect::<Vec<_>>().join("\n"))
+        }
         _ => {
+            if let Some(key) = leaf.strip_prefix("/tags/instance/").filter(|_| tags_enabled(instance)) {
+                return instance.tags.iter().find(|t| t.key == key).and_then(|t| text(&t.value));
+            }
             let role = leaf.strip_prefix("/iam/security-credentials/")?;
             credentials(world, now, here, role)
         }
     }
+}
+
+fn tags_enabled(instance: &Instance) -> bool {
+    instance.metadata_options.applied().instance_metadata_tags.is_enabled()
 }
 
 /// The instance profile associated with the instance and the name of its role, if it has both.

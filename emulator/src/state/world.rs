@@ -216,11 +216,10 @@ impl World {
 
     /// Makes EC2 refuse an instance profile for `window` after IAM created it (RunInstances and
     /// AssociateIamInstanceProfile answer `InvalidParameterValue` "... Invalid IAM Instance
-    /// Profile name"), as AWS does while IAM's change propagates (aws-traps.md, Trap 5). AWS
-    /// publishes no figure: Terraform retries for 2 minutes, Packer for about 30 s; a window of
-    /// about 10 s is typical. The default here is zero, because scenarios and harness tests
-    /// launch with a profile right after creating it; a world that sets a window keeps it
-    /// scaled by the latency scale like any AWS latency.
+    /// Profile name"), as AWS does while IAM's change propagates (aws-traps.md, Trap 5). A bare
+    /// world (unit tests) has none; a served emulator sets AWS's window from its
+    /// `EmulatorConfig` (`crate::AWS_INSTANCE_PROFILE_PROPAGATION`, where the figure is
+    /// discussed). The window is scaled by the latency scale like any AWS latency.
     pub fn with_instance_profile_propagation(mut self, window: chrono::Duration) -> World {
         self.instance_profile_propagation = window.max(chrono::Duration::zero());
         self

@@ -78,6 +78,7 @@ pub(super) fn instance_value(instance: &Instance, region: &str) -> Value {
             Value::structure().with("arn", profile.arn.as_str()).with("id", profile.id.as_str()),
         );
     }
+    value.push("metadataOptions", super::metadata_options::instance_options_value(instance));
     value
 }
 

@@ -6,8 +6,7 @@ use crate::{
     error::AwsError,
     state::{
         ec2::{
-            self as model, Instance, InstanceProfileAssociation, InstanceStateName,
-            LaunchSpec,
+            self as model, Instance, InstanceProfileAssociation, InstanceStateName, LaunchSpec, MetadataOptions,
         },
         World,
     },
@@ -20,6 +19,7 @@ use super::decode::{
 };
 use super::encode::{instance_value, reservation_value, state_changes, state_value};
 use super::launch_templates::{from_launch_template, FromTemplate};
+use super::metadata_options::{launch_context, launch_options};
 use super::{authorize, dry_run, instance_arn, unauthorized, Call};
 
 pub(super) fn run_instances(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
@@ -35,9 +35,12 @@ pub(super) fn run_instances(world: &mut World, call: &Call<'_>) -> Result<Value,
     let block_devices = block_device_specs(params)?;
     let tags = tag_specifications(params, &["instance", "volume"])?;
 
+    let metadata_options = launch_options(params)?;
+
     let any_instance = instance_arn(region, account, "*");
     let mut context = vec![("ec2:InstanceType", instance_type.to_string())];
     context.extend(from_template.iter().flat_map(FromTemplate::instance_context));
+    context.extend(launch_context(&metadata_options));
     authorize(world, call, "ec2:RunInstances", &any_instance, context)?;
     if let Some(template) = &from_template {
         template.authorize(world, call)?;
@@ -71,6 +74,7 @@ pub(super) fn run_instances(world: &mut World, call: &Call<'_>) -> Result<Value,
         key_name: text(params, "KeyName").map(str::to_string),
         disable_api_termination: boolean(params, "DisableApiTermination")?.unwrap_or(false),
         client_token: text(params, "ClientToken").map(str::to_string),
+        metadata_options: metadata_options.over(MetadataOptions::default()),
     };
     let launched = model::launch(world, call.facts(), account, &spec)?;
     if let Some(template) = &from_template {

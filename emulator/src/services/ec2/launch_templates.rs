@@ -5,7 +5,8 @@
 //! Input members (botocore `RequestLaunchTemplateData`, EC2 query names): `ImageId`,
 //! `InstanceType`, `KeyName`, `BlockDeviceMapping.N.{DeviceName, NoDevice, Ebs.*}`,
 //! `IamInstanceProfile.{Arn, Name}`, `TagSpecification.N.{ResourceType, Tag.M.*}`, `UserData`,
-//! `Placement.AvailabilityZone`, `DisableApiTermination`; other members are not kept. Output:
+//! `Placement.AvailabilityZone`, `DisableApiTermination`, `MetadataOptions.*` (see
+//! `metadata_options`); other members are not kept. Output:
 //! `LaunchTemplate` and `LaunchTemplateVersion` with `ResponseLaunchTemplateData` under their
 //! `locationName`s (`launchTemplateData`, `blockDeviceMappingSet`, `tagSpecificationSet`, …).
 //!
@@ -57,6 +58,7 @@ use super::decode::{
 };
 use super::encode::tag_set;
 use super::decode::block_device_specs;
+use super::metadata_options::{launch_options, template_options_params, template_options_value};
 use super::{authorize, dry_run, Call};
 
 /// The resource types a template's data may tag.
@@ -123,6 +125,10 @@ fn template_data(params: &Value) -> Result<LaunchTemplateData, AwsError> {
         user_data: owned("UserData"),
         availability_zone: data.get("Placement").and_then(|p| text(p, "AvailabilityZone")).map(str::to_string),
         disable_api_termination: boolean(data, "DisableApiTermination")?,
+        metadata_options: match data.get("MetadataOptions") {
+            None => None,
+            Some(_) => Some(launch_options(data)?),
+        },
     })
 }
 
@@ -201,6 +207,9 @@ fn data_value(data: &LaunchTemplateData) -> Value {
     let mut value = value
         .with_opt("disableApiTermination", data.disable_api_termination)
         .with_opt("userData", data.user_data.as_deref());
+    if let Some(options) = &data.metadata_options {
+        value.push("metadataOptions", template_options_value(options));
+    }
     if let Some(specs) = &data.tag_specifications {
         let specs: Value = specs
             .iter()
@@ -506,6 +515,9 @@ fn run_instances_params(data: &LaunchTemplateData) -> Value {
     }
     if let Some(zone) = &data.availability_zone {
         params.push("Placement", Value::structure().with("AvailabilityZone", zone.as_str()));
+    }
+    if let Some(options) = &data.metadata_options {
+        params.push("MetadataOptions", template_options_params(options));
     }
     params
 }

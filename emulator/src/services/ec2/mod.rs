@@ -14,7 +14,7 @@
 //! This file routes the operations and holds the authorization every one of them makes, the
 //! availability zones and the EBS encryption defaults; `decode` reads the query members,
 //! `encode` writes the output shapes, `instance_profiles` the IAM instance profile associations,
-//! `instances`, `launch_templates`, `volumes`, `images` (AMIs
+//! `metadata_options` the instance metadata options, `instances`, `launch_templates`, `volumes`, `images` (AMIs
 //! and their launch permissions) and `snapshots` (EBS snapshots and their create volume
 //! permissions) hold the other operations.
 
@@ -36,12 +36,15 @@ mod images;
 mod instance_profiles;
 mod instances;
 mod launch_templates;
+mod metadata_options;
 mod snapshots;
 mod volumes;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_images;
+#[cfg(test)]
+mod tests_metadata;
 
 use decode::{any_matches, boolean, filters, invalid_filter, required, strings};
 use instances::{
@@ -79,6 +82,7 @@ pub fn handle(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsErr
         "DescribeIamInstanceProfileAssociations" => describe_iam_instance_profile_associations(world, call),
         "ReplaceIamInstanceProfileAssociation" => replace_iam_instance_profile_association(world, call),
         "DisassociateIamInstanceProfile" => disassociate_iam_instance_profile(world, call),
+        "ModifyInstanceMetadataOptions" => metadata_options::modify_instance_metadata_options(world, call),
         "DescribeImages" => describe_images(world, call),
         "CreateImage" => create_image(world, call),
         "RegisterImage" => register_image(world, call),

@@ -38,6 +38,8 @@ pub(super) fn settle(
                 instance.state_transition_reason.clear();
                 instance.state_reason = None;
                 started = true;
+                // Metadata options modified while the instance was not running apply now.
+                instance.metadata_options.apply_pending();
             }
             Some(outcome) => {
                 let reason = StateReason::client_error_on_launch();

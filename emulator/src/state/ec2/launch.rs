@@ -10,8 +10,9 @@ use super::super::kms::use_key_via_service;
 use super::volumes::{performance, volume_encryption};
 use super::{
     availability_zones, block_device_error, ebs_encryption_by_default, find_image, schedule, transition, EC2_SERVICE,
-    Event, FailedLaunch, Image, ImageBlockDevice, Instance, InstanceBlockDevice, InstanceProfileAssociation,
-    InstanceStateName, KeyUseDenied, StateReason, Tag, Volume, VolumeAttachment, VolumeState, World, VOLUME_TYPES,
+    Event, FailedLaunch, Image, ImageBlockDevice, Instance, InstanceBlockDevice, InstanceMetadataOptions,
+    InstanceProfileAssociation, InstanceStateName, KeyUseDenied, MetadataOptions, StateReason, Tag, Volume,
+    VolumeAttachment, VolumeState, World, VOLUME_TYPES,
 };
 use crate::{authz::RequestFacts, error::AwsError};
 
@@ -52,6 +53,8 @@ pub struct LaunchSpec {
     pub key_name: Option<String>,
     pub disable_api_termination: bool,
     pub client_token: Option<String>,
+    /// The instance's metadata options (AWS's defaults unless the request or template sets some).
+    pub metadata_options: MetadataOptions,
 }
 
 /// What a launch created.
@@ -182,8 +185,7 @@ pub fn launch(
             client_token: spec.client_token.clone(),
             launch_failure: None,
             recoveries: Vec::new(),
-            // AWS's default when neither the image nor the account sets one.
-            metadata_http_tokens: "optional".to_string(),
+            metadata_options: InstanceMetadataOptions::launched_with(spec.metadata_options),
             failing: None,
             generation: 0,
         };

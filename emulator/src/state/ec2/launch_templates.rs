@@ -39,7 +39,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{is_well_formed_id, BlockDeviceSpec, Tag, World};
+use super::{is_well_formed_id, BlockDeviceSpec, MetadataOptionsChange, Tag, World};
 use crate::error::AwsError;
 
 /// `IamInstanceProfile` of a template: kept as the request named it and resolved at launch.
@@ -70,6 +70,8 @@ pub struct LaunchTemplateData {
     pub user_data: Option<String>,
     pub availability_zone: Option<String>,
     pub disable_api_termination: Option<bool>,
+    /// `MetadataOptions`: the options the template names (the others keep AWS's defaults).
+    pub metadata_options: Option<MetadataOptionsChange>,
 }
 
 impl LaunchTemplateData {
@@ -90,6 +92,7 @@ impl LaunchTemplateData {
             user_data: self.user_data.or(source.user_data),
             availability_zone: self.availability_zone.or(source.availability_zone),
             disable_api_termination: self.disable_api_termination.or(source.disable_api_termination),
+            metadata_options: self.metadata_options.or(source.metadata_options),
         }
     }
 }

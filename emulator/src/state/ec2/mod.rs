@@ -34,8 +34,9 @@
 //! the scheduled [`Event`]s, EC2's error texts and the lookups; `instances` holds the life cycle,
 //! `launch` the launch path, `volumes` the EBS volumes and encryption defaults, `images` the images
 //! and their launch permissions, `new_images` CreateImage, RegisterImage and CopyImage,
-//! `snapshots` the EBS snapshots, `sharing` the permission lists images and snapshots share, and
-//! `profile_associations` the IAM instance profile associations.
+//! `snapshots` the EBS snapshots, `sharing` the permission lists images and snapshots share,
+//! `profile_associations` the IAM instance profile associations, and `metadata_options` the
+//! instance metadata options.
 //!
 //! A launch from an image (its own, or one shared by another account) creates its volumes from
 //! the image's snapshots: each encrypted snapshot's key is used as the caller, like any volume's
@@ -52,6 +53,7 @@ mod images;
 mod instances;
 mod launch;
 pub mod launch_templates;
+mod metadata_options;
 mod new_images;
 mod profile_associations;
 mod sharing;
@@ -72,6 +74,10 @@ pub use instances::{
 };
 pub use launch::{launch, BlockDeviceSpec, EbsSpec, LaunchSpec, Launched, MAX_INSTANCES_PER_LAUNCH};
 pub use launch_templates::LaunchTemplate;
+pub use metadata_options::{
+    modify_metadata_options, HttpTokens, InstanceMetadataOptions, MetadataOptions, MetadataOptionsChange, OptionsState,
+    Switch, HOP_LIMITS, METADATA_OPTIONS_SECONDS,
+};
 pub use new_images::{copy_image, create_image, register_image, ImageCopy, NewImage, RegisteredDevice, Registration};
 pub use profile_associations::{
     associate_profile, association_not_found, disassociate_profile, profile_association, profile_associations,
@@ -249,8 +255,8 @@ pub struct Instance {
     pub launch_failure: Option<KeyUseDenied>,
     /// When alarm recover actions recovered the instance.
     pub recoveries: Vec<DateTime<Utc>>,
-    /// `MetadataOptions.HttpTokens`: "optional" (IMDSv1 allowed) or "required" (IMDSv2 only).
-    pub metadata_http_tokens: String,
+    /// `MetadataOptions`: what its metadata service honours (see [`InstanceMetadataOptions`]).
+    pub metadata_options: InstanceMetadataOptions,
     /// How the current `pending` ends when the launch could not use its keys.
     failing: Option<FailedLaunch>,
     /// Bumped by every state change, so that a scheduled transition that a later request
@@ -321,6 +327,8 @@ pub enum Event {
     ImageSettled { image_id: String },
     /// An instance profile association's `associating` or `disassociating` ends.
     AssociationSettled { association_id: String },
+    /// A ModifyInstanceMetadataOptions' `pending` options apply.
+    MetadataOptionsApplied { instance_id: String },
 }
 
 fn schedule(world: &mut World, at: DateTime<Utc>, account: &str, region: &str, event: Event) {
@@ -345,6 +353,9 @@ pub fn on_event(world: &mut World, due: &scheduler::Due, event: Event) {
         Event::ImageSettled { image_id } => images::settle_image(world, account, region, &image_id, due.at),
         Event::AssociationSettled { association_id } => {
             profile_associations::settle_association(world, account, region, &association_id)
+        }
+        Event::MetadataOptionsApplied { instance_id } => {
+            metadata_options::settle_metadata_options(world, account, region, &instance_id)
         }
     }
 }
