@@ -43,6 +43,8 @@ pub struct World {
     instance_profile_propagation: chrono::Duration,
     /// What each instance's metadata service remembers (tokens, credentials), by instance id.
     pub metadata: HashMap<String, super::metadata::InstanceMetadata>,
+    /// Run Command scripts waiting for the instance runtime (see [`super::ssm::jobs`]).
+    pub(crate) ssm_jobs: super::ssm::jobs::JobQueue,
 }
 
 /// The pipeline inner calls go through.
@@ -166,6 +168,7 @@ impl World {
             latency_scale: 1,
             instance_profile_propagation: chrono::Duration::zero(),
             metadata: HashMap::new(),
+            ssm_jobs: Default::default(),
         };
         for info in DEFAULT_ACCOUNTS {
             let mut account =

@@ -24,6 +24,8 @@
 
 mod access;
 pub mod agent;
+pub mod commands;
+pub mod jobs;
 pub mod errors;
 mod nodes;
 mod parameters;
