@@ -53,6 +53,9 @@ pub trait Scenario: Send + Sync {
     }
 }
 
+/// How much wall time [`RunContext::pause`] lets pass on the emulator per look.
+const EMULATOR_WALL_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Everything a running scenario works with.
 pub struct RunContext {
     pub backend: Backend,
@@ -130,6 +133,20 @@ impl RunContext {
     pub async fn wait(&self, duration: std::time::Duration) {
         match self.backend.emulator() {
             Some(emulator) => emulator.clock().advance(duration),
+            None => tokio::time::sleep(duration).await,
+        }
+    }
+
+    /// Waits for work that takes wall time even on the emulator (a script running on an
+    /// instance): on the emulator the clock moves `duration` forward and the run also sleeps a
+    /// moment of wall time, so that the emulator's clock does not race ahead of the script; on
+    /// real AWS the run sleeps `duration`.
+    pub async fn pause(&self, duration: std::time::Duration) {
+        match self.backend.emulator() {
+            Some(emulator) => {
+                emulator.clock().advance(duration);
+                tokio::time::sleep(EMULATOR_WALL_PAUSE.min(duration)).await;
+            }
             None => tokio::time::sleep(duration).await,
         }
     }
