@@ -345,10 +345,10 @@ pub fn send_command(world: &mut World, facts: RequestFacts<'_>, request: &SendCo
     let now = facts.now;
     let document_name = documents::name_of(request.document_name);
     authorize(world, facts, "ssm:SendCommand", &documents::document_arn(region, &account, document_name))?;
+    let (instances, named) = targeted(world, &account, region, request, now)?;
     let document = documents::find(world, &account, region, request.document_name).ok_or_else(documents::invalid_document)?;
     documents::check_version(&document, request.document_version, None)?;
     let plugins = documents::resolve(&document, &request.parameters)?;
-    let (instances, named) = targeted(world, &account, region, request, now)?;
     if named {
         let mut seen = std::collections::BTreeSet::new();
         if !instances.iter().all(|id| seen.insert(id.as_str())) {

@@ -138,8 +138,12 @@ pub(super) fn deliver(world: &mut World, account: &str, region: &str, command_id
             if let Some(invocation) = invocation_mut(world, account, region, command_id, instance_id) {
                 invocation.delivery_error = Some(reason);
             }
+            // A terminated instance's agent never polls again: the invocation waits for its
+            // delivery timeout without further polls.
+            let gone = ec2::instance(world, account, region, instance_id)
+                .is_none_or(|i| matches!(i.state, InstanceStateName::ShuttingDown | InstanceStateName::Terminated));
             let next = at + world.latency(Duration::seconds(POLL_RETRY_SECONDS));
-            if next < deadline {
+            if next < deadline && !gone {
                 let event = Event::Deliver { command_id: command_id.to_string(), instance_id: instance_id.to_string() };
                 world.schedule(next, account, region, event);
             }

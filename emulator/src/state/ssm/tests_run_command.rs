@@ -664,3 +664,22 @@ fn a_served_emulators_latency_scale_shortens_delivery_but_not_the_callers_timeou
     fx.world.run_due(at(10) + Duration::milliseconds(200));
     assert_eq!(fx.world.take_ssm_jobs().len(), 1, "delivered 0.2 s later");
 }
+
+#[rstest]
+#[case::delivery_timeout(
+    run_shell(&["i-0123456789abcdef0"], &["true"]).with("TimeoutSeconds", 10_i64),
+    "1 validation error detected: Value '10' at 'timeoutSeconds' failed to satisfy constraint: Member must have value greater than or equal to 30"
+)]
+#[case::instance_id(
+    run_shell(&["web-1"], &["true"]),
+    "1 validation error detected: Value 'web-1' at 'instanceIds.1.member' failed to satisfy constraint: Member must satisfy regular expression pattern: (^i-(\\w{8}|\\w{17})$)|(^mi-\\w{17}$)"
+)]
+#[case::max_errors(
+    run_shell(&["i-0123456789abcdef0"], &["true"]).with("MaxErrors", "some"),
+    "1 validation error detected: Value 'some' at 'maxErrors' failed to satisfy constraint: Member must satisfy regular expression pattern: ^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$"
+)]
+#[case::no_targets(Value::structure().with("DocumentName", "AWS-RunShellScript"), "Specify InstanceIds or Targets.")]
+fn send_command_members_are_checked_against_the_model(#[case] params: Value, #[case] message: &str) {
+    let mut fx = Fixture::new();
+    assert_eq!(error(fx.ssm(at(0), "SendCommand", params)), ("ValidationException".to_string(), message.to_string()));
+}
