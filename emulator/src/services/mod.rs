@@ -113,6 +113,7 @@ pub fn unknown_operation(protocol: Protocol, action: &str) -> AwsError {
 pub fn handle_inner(service: ServiceId, world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsError>> {
     match service {
         ServiceId::Ec2 => ec2::handle_internal(world, call),
+        ServiceId::Ssm => ssm::handle_internal(world, call),
         _ => None,
     }
     .or_else(|| handle(service, world, call))

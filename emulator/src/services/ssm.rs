@@ -3,7 +3,8 @@
 //! messages, the operation of `crate::state::ssm` (which authorizes), the output structure back.
 //!
 //! Operations: `DescribeInstanceInformation`, `UpdateInstanceInformation` (the agent's call),
-//! `DescribeInstanceAssociationsStatus`, `GetParameter`, `PutParameter`.
+//! `DescribeInstanceAssociationsStatus`, `GetParameter`, `PutParameter`, and Run Command's
+//! (`run_command`), with the agent's `GetMessages` for inner calls only ([`handle_internal`]).
 //!
 //! `DescribeInstanceInformation` takes either filter list: `InstanceInformationFilterList`
 //! (`key`/`valueSet`, keys from the model's enum, a key outside it failing validation like any
@@ -31,8 +32,18 @@ pub fn handle(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsErr
         "DescribeInstanceAssociationsStatus" => describe_instance_associations_status(world, call, &input),
         "GetParameter" => get_parameter(world, call, &input),
         "PutParameter" => put_parameter(world, call, &input),
-        _ => return None,
+        _ => return run_command::handle(world, call, &input),
     })
+}
+
+/// The operations only the emulated SSM Agent calls, through inner calls: `GetMessages` of the
+/// agents' message endpoint, `ec2messages`.
+pub fn handle_internal(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsError>> {
+    let input = Input(call.params);
+    match call.action {
+        "GetMessages" => Some(run_command::get_messages(world, call, &input)),
+        _ => None,
+    }
 }
 
 /// Typed reads of the request members; a member of the wrong JSON type is the JSON front end's
@@ -320,6 +331,8 @@ fn put_parameter(world: &mut World, call: &Call<'_>, input: &Input<'_>) -> Resul
     let (version, tier) = ssm::put_parameter(world, call.facts(), &new)?;
     Ok(Value::structure().with("Version", version).with("Tier", tier))
 }
+
+mod run_command;
 
 #[cfg(test)]
 mod tests;

@@ -55,7 +55,7 @@ pub fn check_reported_by_the_instance(
         &caller,
         action,
         instance_arn,
-        "SSM: a node registers only itself; the request was not signed with the instance's own credentials (no matching ec2:SourceInstanceARN)",
+        "SSM: a node speaks only for itself (registration, its messages); the request was not signed with the instance's own credentials (no matching ec2:SourceInstanceARN)",
     );
     Err(errors::access_denied(format!(
         "User: {caller} is not authorized to perform: {action} on resource: {instance_arn}"

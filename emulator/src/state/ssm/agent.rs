@@ -84,6 +84,13 @@ pub struct Agent {
     pub next_try: Option<DateTime<Utc>>,
 }
 
+impl Agent {
+    /// Which start of its instance this agent belongs to (1 for the first).
+    pub fn boot(&self) -> u64 {
+        self.boot
+    }
+}
+
 impl Default for Agent {
     fn default() -> Self {
         Agent {
@@ -117,14 +124,14 @@ pub fn agent<'w>(world: &'w World, account: &str, region: &str, instance_id: &st
 }
 
 /// Role credentials as instance metadata serves them.
-struct RoleCredentials {
-    access_key_id: String,
-    token: String,
+pub(super) struct RoleCredentials {
+    pub(super) access_key_id: String,
+    pub(super) token: String,
 }
 
 /// Reads the instance role's credentials from instance metadata, as the agent does: the role
 /// name from `iam/security-credentials/`, then its document.
-fn read_credentials(world: &mut World, at: DateTime<Utc>, instance_id: &str) -> Option<RoleCredentials> {
+pub(super) fn read_credentials(world: &mut World, at: DateTime<Utc>, instance_id: &str) -> Option<RoleCredentials> {
     const ROLES: &str = "/latest/meta-data/iam/security-credentials/";
     let listing = world.instance_metadata(at, instance_id, ROLES)?;
     let role = listing.lines().next().map(str::trim).filter(|r| !r.is_empty())?.to_string();

@@ -7,7 +7,10 @@
 //! authorization, and SSM's rule that only an instance reports for itself), `nodes`
 //! (registration and `DescribeInstanceInformation`), `parameters` (Parameter Store) and
 //! [`agent`] (the agent on each instance: credentials from instance metadata, health pings,
-//! backoff).
+//! backoff), and Run Command: [`documents`] (Command documents and their parameters),
+//! [`commands`] (`SendCommand`, the commands and invocations, cancelling, listing), `delivery`
+//! (the agent taking an invocation, the job it runs, its outcome) and [`jobs`] (the hand-over to
+//! the instance runtime that runs scripts).
 //!
 //! Facts (botocore ssm 2014-11-06 model; aws-traps.md, Trap 5):
 //! * `DescribeInstanceInformation` "does not return information for nodes that are either
@@ -25,12 +28,16 @@
 mod access;
 pub mod agent;
 pub mod commands;
+mod delivery;
+pub mod documents;
 pub mod jobs;
 pub mod errors;
 mod nodes;
 mod parameters;
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod tests_run_command;
 
 use std::collections::BTreeMap;
 
@@ -130,6 +137,10 @@ pub struct State {
     pub parameters: BTreeMap<String, Parameter>,
     /// The agent of each instance that ever ran, by instance id.
     pub agents: BTreeMap<String, Agent>,
+    /// The account's own SSM documents, by name (AWS's are in [`documents`]).
+    pub documents: BTreeMap<String, documents::Document>,
+    /// Run Command's commands, oldest first.
+    pub commands: Vec<commands::Command>,
 }
 
 /// Effects SSM (its agents) performs later, on the emulator clock.
@@ -139,12 +150,25 @@ pub enum Event {
     /// when the instance no longer runs. `boot` tells the agent of one start of the instance
     /// from the agent of an earlier one.
     AgentTick { instance_id: String, boot: u64 },
+    /// The agent of an instance polls for a command invocation (`ec2messages:GetMessages`) and
+    /// takes it if it may (see [`commands`]).
+    Deliver { command_id: String, instance_id: String },
+    /// A command's delivery timeout (`TimeoutSeconds`) has passed: invocations still `Pending`
+    /// time out.
+    DeliveryTimeout { command_id: String },
+    /// A command reached `ExpiresAfter`: invocations not finished time out.
+    Expire { command_id: String },
 }
 
 /// Applies a due event (see [`super::scheduler`]).
 pub fn on_event(world: &mut super::World, due: &super::scheduler::Due, event: Event) {
     match event {
         Event::AgentTick { instance_id, boot } => agent::tick(world, &due.account, &due.region, &instance_id, boot, due.at),
+        Event::Deliver { command_id, instance_id } => {
+            delivery::deliver(world, &due.account, &due.region, &command_id, &instance_id, due.at)
+        }
+        Event::DeliveryTimeout { command_id } => delivery::delivery_timeout(world, &due.account, &due.region, &command_id),
+        Event::Expire { command_id } => delivery::expire(world, &due.account, &due.region, &command_id, due.at),
     }
 }
 
