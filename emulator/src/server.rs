@@ -19,6 +19,7 @@ use crate::{
     dispatch::{self, HttpRequest, Shared},
     error::AwsError,
     imds,
+    instances::{InstancesConfig, Runtime},
     profile::BehaviourProfile,
     protocol::{self, EncodedResponse, Protocol},
     state::World,
@@ -50,6 +51,10 @@ pub struct EmulatorConfig {
     /// How long EC2 does not know a new instance profile (AWS's eventual consistency); divided
     /// by `latency_scale` like AWS's other latencies. Zero makes a profile usable at once.
     pub instance_profile_propagation: std::time::Duration,
+    /// Whether instances run Run Command's scripts, where they keep their files, and which AWS
+    /// CLI they see (see [`crate::instances`]). The default runs them in sandboxes where this
+    /// machine can make them.
+    pub instances: InstancesConfig,
 }
 
 impl Default for EmulatorConfig {
@@ -60,6 +65,7 @@ impl Default for EmulatorConfig {
             profile: BehaviourProfile::default(),
             latency_scale: 1,
             instance_profile_propagation: AWS_INSTANCE_PROFILE_PROPAGATION,
+            instances: InstancesConfig::default(),
         }
     }
 }
@@ -70,12 +76,14 @@ pub enum StartError {
     Bind { port: u16, source: std::io::Error },
 }
 
-/// A running emulator. Dropping it stops the server.
+/// A running emulator. Dropping it stops the server, kills its instances' processes and
+/// removes their files.
 pub struct Emulator {
     addr: SocketAddr,
     shared: Arc<Shared>,
     profile: BehaviourProfile,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    instances: Runtime,
 }
 
 impl Emulator {
@@ -115,8 +123,9 @@ impl Emulator {
                 }
             }
         });
+        let instances = Runtime::start(shared.clone(), &config.instances, addr.port());
         tracing::info!(%addr, profile = %config.profile, "emulator listening");
-        Ok(Emulator { addr, shared, profile: config.profile, shutdown: Some(shutdown) })
+        Ok(Emulator { addr, shared, profile: config.profile, shutdown: Some(shutdown), instances })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -168,7 +177,12 @@ impl Emulator {
         Ok(MetadataEndpoint { addr, _shutdown: shutdown })
     }
 
-    /// Stops accepting connections.
+    /// Makes the instance runtime look for Run Command jobs now rather than at its next tick.
+    pub fn wake_instances(&self) {
+        self.instances.wake();
+    }
+
+    /// Stops accepting connections (and stops the instances).
     pub fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -181,6 +195,7 @@ impl Drop for Emulator {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        self.instances.shutdown();
     }
 }
 
@@ -196,7 +211,7 @@ impl MetadataEndpoint {
     }
 }
 
-async fn serve_metadata_connection(shared: Arc<Shared>, instance_id: Arc<str>, stream: tokio::net::TcpStream) {
+pub(crate) async fn serve_metadata_connection(shared: Arc<Shared>, instance_id: Arc<str>, stream: tokio::net::TcpStream) {
     let service = service_fn(move |request: Request<Incoming>| {
         let shared = shared.clone();
         let instance_id = instance_id.clone();
@@ -220,7 +235,7 @@ async fn serve_metadata_connection(shared: Arc<Shared>, instance_id: Arc<str>, s
     }
 }
 
-async fn serve_connection(shared: Arc<Shared>, stream: tokio::net::TcpStream, peer: SocketAddr) {
+pub(crate) async fn serve_connection(shared: Arc<Shared>, stream: tokio::net::TcpStream, peer: SocketAddr) {
     let service = service_fn(move |request| {
         let shared = shared.clone();
         async move { Ok::<_, Infallible>(answer(&shared, peer, request).await) }

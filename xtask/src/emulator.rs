@@ -60,6 +60,7 @@ pub fn run(args: &EmulatorArgs) -> anyhow::Result<ExitCode> {
                 profile: args.profile,
                 latency_scale: args.latency_scale,
                 instance_profile_propagation: std::time::Duration::from_secs(args.instance_profile_propagation),
+                ..EmulatorConfig::default()
             };
             crate::runtime()?.block_on(serve(config))?;
             Ok(ExitCode::SUCCESS)
