@@ -297,12 +297,13 @@ fn settle(invocation: &mut Invocation) {
 pub fn job_cancelled(world: &World, job: &Job) -> Option<JobEnd> {
     let invocation = commands::command(world, &job.account, &job.region, &job.command_id)
         .and_then(|c| c.invocation(&job.instance_id));
-    let Some(invocation) = invocation else {
-        return Some(JobEnd::Cancelled);
-    };
-    let running = invocation.plugins.iter().any(|p| p.run.name == job.plugin && p.status == Status::InProgress);
-    if !running || invocation.status != Status::InProgress {
-        return Some(JobEnd::Cancelled);
+    // A job whose invocation the model does not know (a job queued by hand) is not cancelled
+    // by Run Command; it still dies with its instance.
+    if let Some(invocation) = invocation {
+        let running = invocation.plugins.iter().any(|p| p.run.name == job.plugin && p.status == Status::InProgress);
+        if !running || invocation.status != Status::InProgress {
+            return Some(JobEnd::Cancelled);
+        }
     }
     let instance_runs = ec2::instance(world, &job.account, &job.region, &job.instance_id)
         .is_some_and(|i| i.state == InstanceStateName::Running);
