@@ -187,3 +187,6 @@ fn streaming(request: &SignedRequest<'_>, signing: Option<ChunkSigning>) -> Resu
     }
     Ok(S3Payload { body, trailers: decoded.trailers })
 }
+
+#[cfg(test)]
+mod tests;
