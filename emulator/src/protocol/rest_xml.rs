@@ -319,6 +319,130 @@ mod tests {
     }
 
     #[test]
+    fn headers_query_and_payload_bind_to_model_members() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("content-type", "text/plain".parse().unwrap());
+        headers.insert("x-amz-checksum-crc32", "DUoRhQ==".parse().unwrap());
+        headers.insert("x-amz-sdk-checksum-algorithm", "CRC32".parse().unwrap());
+        headers.insert("x-amz-unknown", "ignored".parse().unwrap());
+        let request = RawRequest { headers: Some(&headers), body: b"hello world", ..raw("PUT", "/reports/a.txt", "", None) };
+        let decoded = decode(&request).unwrap();
+        let member = |name: &str| decoded.params.get(name).cloned();
+        assert_eq!(member("ContentType"), Some(Value::from("text/plain")));
+        assert_eq!(member("ChecksumCRC32"), Some(Value::from("DUoRhQ==")));
+        assert_eq!(member("ChecksumAlgorithm"), Some(Value::from("CRC32")));
+        assert_eq!(member("Body"), Some(Value::Blob(b"hello world".to_vec())));
+        assert_eq!(decoded.params.entries().len(), 6, "Bucket, Key and the four above: {:?}", decoded.params);
+
+        let list = decode(&raw("GET", "/reports", "list-type=2&prefix=logs%2F&delimiter=%2F&max-keys=2&continuation-token=abc%3D&encoding-type=url", None)).unwrap();
+        let member = |name: &str| list.params.get(name).and_then(Value::as_str).map(str::to_string);
+        assert_eq!(
+            ["Prefix", "Delimiter", "MaxKeys", "ContinuationToken", "EncodingType"].map(member),
+            [Some("logs/"), Some("/"), Some("2"), Some("abc="), Some("url")].map(|v| v.map(str::to_string))
+        );
+    }
+
+    #[rstest]
+    #[case::constraint(
+        "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>",
+        Some("eu-west-1")
+    )]
+    #[case::declaration_and_whitespace(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CreateBucketConfiguration>\n  <LocationConstraint> ap-northeast-1 </LocationConstraint>\n</CreateBucketConfiguration>",
+        Some("ap-northeast-1")
+    )]
+    #[case::empty_element("<CreateBucketConfiguration><LocationConstraint/></CreateBucketConfiguration>", Some(""))]
+    #[case::without_constraint("<CreateBucketConfiguration></CreateBucketConfiguration>", None)]
+    fn create_bucket_configuration_is_read(#[case] body: &str, #[case] constraint: Option<&str>) {
+        let request = RawRequest { body: body.as_bytes(), ..raw("PUT", "/reports", "", None) };
+        let decoded = decode(&request).unwrap();
+        let configuration = decoded.params.get("CreateBucketConfiguration").unwrap();
+        assert_eq!(configuration.get("LocationConstraint").and_then(Value::as_str), constraint);
+    }
+
+    #[rstest]
+    #[case::not_xml("eu-west-1")]
+    #[case::unclosed("<CreateBucketConfiguration><LocationConstraint>eu-west-1</LocationConstraint>")]
+    #[case::mismatched("<CreateBucketConfiguration><LocationConstraint>eu-west-1</Location></CreateBucketConfiguration>")]
+    #[case::other_root("<Configuration><LocationConstraint>eu-west-1</LocationConstraint></Configuration>")]
+    #[case::two_roots("<CreateBucketConfiguration/><CreateBucketConfiguration/>")]
+    #[case::not_utf8("<CreateBucketConfiguration>\u{fffd}")]
+    fn a_body_that_is_not_the_configuration_is_malformed_xml(#[case] body: &str) {
+        let body = if body.contains('\u{fffd}') { b"<CreateBucketConfiguration>\xff".to_vec() } else { body.as_bytes().to_vec() };
+        let request = RawRequest { body: &body, ..raw("PUT", "/reports", "", None) };
+        let error = decode(&request).unwrap_err();
+        assert_eq!((error.code.as_ref(), error.status), ("MalformedXML", 400));
+    }
+
+    fn header<'r>(response: &'r EncodedResponse, name: &str) -> Option<&'r str> {
+        response.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+
+    #[test]
+    fn header_members_become_headers_and_the_body_is_the_payload() {
+        let modified = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2009, 10, 12, 17, 50, 0).single().unwrap();
+        let output = Value::structure()
+            .with("ETag", "\"5eb63bbbe01eeed093cb22bb8f5acdc3\"")
+            .with("LastModified", modified)
+            .with("ContentLength", 11)
+            .with("ContentType", "text/plain")
+            .with("ChecksumCRC32", "DUoRhQ==")
+            .with("Body", Value::Blob(b"hello world".to_vec()));
+        let response = encode_output(super::super::ServiceId::S3.wire(), "GetObject", &output, "req-1");
+        assert_eq!(response.status, 200);
+        assert_eq!(response.body, b"hello world");
+        assert_eq!(header(&response, "ETag"), Some("\"5eb63bbbe01eeed093cb22bb8f5acdc3\""));
+        assert_eq!(header(&response, "Last-Modified"), Some("Mon, 12 Oct 2009 17:50:00 GMT"));
+        assert_eq!(header(&response, "Content-Length"), Some("11"));
+        assert_eq!(header(&response, "Content-Type"), Some("text/plain"));
+        assert_eq!(header(&response, "x-amz-checksum-crc32"), Some("DUoRhQ=="));
+        assert_eq!(header(&response, "x-amz-request-id"), Some("req-1"));
+        assert!(header(&response, "x-amz-id-2").is_some());
+    }
+
+    #[rstest]
+    #[case("DeleteObject", 204)]
+    #[case("DeleteBucket", 204)]
+    #[case("DeleteBucketPolicy", 204)]
+    #[case("PutBucketPolicy", 204)]
+    #[case("PutObject", 200)]
+    fn deletes_answer_no_content(#[case] action: &str, #[case] status: u16) {
+        let response = encode_output(super::super::ServiceId::S3.wire(), action, &Value::structure(), "req-2");
+        assert_eq!((response.status, response.body.len()), (status, 0));
+    }
+
+    #[test]
+    fn a_structure_member_is_the_document_and_a_policy_is_raw() {
+        let output = Value::structure().with(
+            "ListBucketResult",
+            Value::structure()
+                .with("Name", "reports")
+                .with("Contents", Value::List(vec![Value::structure().with("Key", "a"), Value::structure().with("Key", "b")])),
+        );
+        let response = encode_output(super::super::ServiceId::S3.wire(), "ListObjectsV2", &output, "req-3");
+        assert_eq!(
+            String::from_utf8(response.body.clone()).unwrap(),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>reports</Name><Contents><Key>a</Key></Contents><Contents><Key>b</Key></Contents></ListBucketResult>"
+        );
+        assert_eq!(header(&response, "Content-Type"), Some("application/xml"));
+        let policy = encode_output(super::super::ServiceId::S3.wire(), "GetBucketPolicy", &Value::structure().with("Policy", "{\"Version\":\"2012-10-17\"}"), "req-4");
+        assert_eq!(policy.body, b"{\"Version\":\"2012-10-17\"}");
+    }
+
+    #[test]
+    fn errors_carry_request_id_and_host_id() {
+        let response = encode_error(&AwsError::new("NoSuchBucket", 404, "The specified bucket does not exist"), "req-5");
+        let body = String::from_utf8(response.body.clone()).unwrap();
+        let host_id = header(&response, "x-amz-id-2").unwrap().to_string();
+        assert_eq!(
+            body,
+            format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><RequestId>req-5</RequestId><HostId>{host_id}</HostId></Error>")
+        );
+        assert_eq!(response.status, 404);
+    }
+
+    #[test]
     fn a_method_s3_does_not_route_is_method_not_allowed() {
         let error = decode(&raw("POST", "/", "", None)).unwrap_err();
         assert_eq!((error.code.as_ref(), error.status), ("MethodNotAllowed", 405));
