@@ -340,6 +340,34 @@ pub(crate) fn encode_ec2_error(error: &AwsError, request_id: &str) -> EncodedRes
     xml_response(error.status, EC2_CONTENT_TYPE, request_id, w.finish())
 }
 
+/// A restXml document (S3): `root` with the service's namespace and `fields` inside, lists
+/// flattened as S3 writes them.
+pub(crate) fn rest_xml_document(wire: &ServiceWire, root: &str, fields: &[(String, Value)]) -> String {
+    let mut w = XmlWriter::new();
+    w.declaration().open_root(root, wire.xml_namespace);
+    write_members(&mut w, REST_XML, fields);
+    w.close(root);
+    w.finish()
+}
+
+/// restXml (S3) error: a bare `Error` root with `Code`, `Message`, `RequestId` and `HostId`
+/// (botocore `RestXMLParser._do_error_parse`, aws-sdk-s3 `parse_error_metadata`; S3 API
+/// reference, "Error responses"). `host_id` is also sent as `x-amz-id-2`, as S3 does.
+pub(crate) fn encode_rest_xml_error(error: &AwsError, request_id: &str, host_id: &str) -> EncodedResponse {
+    let mut w = XmlWriter::new();
+    w.declaration()
+        .open("Error")
+        .text_element("Code", &error.code)
+        .text_element("Message", &error.message)
+        .text_element("RequestId", request_id)
+        .text_element("HostId", host_id)
+        .close("Error");
+    let mut response = xml_response(error.status, REST_XML_CONTENT_TYPE, request_id, w.finish());
+    response.headers.push(("x-amz-request-id", request_id.to_string()));
+    response.headers.push(("x-amz-id-2", host_id.to_string()));
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -552,32 +580,4 @@ mod tests {
         );
         assert_eq!(response.status, 400);
     }
-}
-
-/// A restXml document (S3): `root` with the service's namespace and `fields` inside, lists
-/// flattened as S3 writes them.
-pub(crate) fn rest_xml_document(wire: &ServiceWire, root: &str, fields: &[(String, Value)]) -> String {
-    let mut w = XmlWriter::new();
-    w.declaration().open_root(root, wire.xml_namespace);
-    write_members(&mut w, REST_XML, fields);
-    w.close(root);
-    w.finish()
-}
-
-/// restXml (S3) error: a bare `Error` root with `Code`, `Message`, `RequestId` and `HostId`
-/// (botocore `RestXMLParser._do_error_parse`, aws-sdk-s3 `parse_error_metadata`; S3 API
-/// reference, "Error responses"). `host_id` is also sent as `x-amz-id-2`, as S3 does.
-pub(crate) fn encode_rest_xml_error(error: &AwsError, request_id: &str, host_id: &str) -> EncodedResponse {
-    let mut w = XmlWriter::new();
-    w.declaration()
-        .open("Error")
-        .text_element("Code", &error.code)
-        .text_element("Message", &error.message)
-        .text_element("RequestId", request_id)
-        .text_element("HostId", host_id)
-        .close("Error");
-    let mut response = xml_response(error.status, REST_XML_CONTENT_TYPE, request_id, w.finish());
-    response.headers.push(("x-amz-request-id", request_id.to_string()));
-    response.headers.push(("x-amz-id-2", host_id.to_string()));
-    response
 }
