@@ -7,6 +7,9 @@
 //! operations); objects and listings in `objects.rs`. Every operation first honours
 //! `x-amz-expected-bucket-owner`. Operations S3 has and wana does not (ListObjects v1,
 //! GetBucketLocation, multipart uploads, ACLs, ...) are answered `NotImplemented` (501).
+//! Not emulated either: S3's answer to a request signed for another region than the bucket's
+//! (`AuthorizationHeaderMalformed` with the bucket's region, which botocore follows); such a
+//! request is served as if signed for the bucket's region.
 
 mod objects;
 #[cfg(test)]
