@@ -108,6 +108,26 @@ pub(crate) fn dispatch(shared: &Shared, request: &HttpRequest<'_>) -> EncodedRes
         Err(failure) => return fail(failure.to_aws_error(protocol)),
     };
 
+    // S3 verifies the payload against `x-amz-content-sha256` and decodes aws-chunked bodies;
+    // a trailing checksum then reads as the header it stands for.
+    let s3_payload;
+    let merged_headers;
+    let (body, headers) = if service == ServiceId::S3 {
+        s3_payload = match sigv4::s3_payload(&world, &signed, &auth) {
+            Ok(payload) => payload,
+            Err(error) => return fail(error),
+        };
+        let mut headers = request.parts.headers.clone();
+        for (name, value) in &s3_payload.trailers {
+            if let (Ok(name), Ok(value)) = (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_str(value)) {
+                headers.insert(name, value);
+            }
+        }
+        merged_headers = headers;
+        (s3_payload.body.as_slice(), &merged_headers)
+    } else {
+        (request.body, &request.parts.headers)
+    };
     let raw = RawRequest {
         method: request.parts.method.as_str(),
         path: request.parts.uri.path(),
@@ -115,7 +135,8 @@ pub(crate) fn dispatch(shared: &Shared, request: &HttpRequest<'_>) -> EncodedRes
         target: request.header("x-amz-target"),
         content_type: request.header("content-type"),
         host: request.header("host"),
-        body: request.body,
+        headers: Some(headers),
+        body,
     };
     let decoded = match protocol::decode(protocol, wire, &raw) {
         Ok(decoded) => decoded,

@@ -14,6 +14,10 @@ use aws_sigv4::{
 };
 use chrono::{DateTime, NaiveDateTime, Utc};
 
+mod payload;
+
+pub use payload::s3_payload;
+
 use crate::{
     error::AwsError,
     principal::Caller,
@@ -228,6 +232,14 @@ fn expected_signature(
         settings.session_token_mode = aws_sigv4::http_request::SessionTokenMode::Exclude;
     }
     let body = match header(request.headers, "x-amz-content-sha256") {
+        // S3 signs the payload hash the client declared (a hex digest, `UNSIGNED-PAYLOAD`, a
+        // `STREAMING-...` value); whether the body matches it is checked afterwards
+        // ([`s3_payload`]), so that a wrong digest is `XAmzContentSHA256Mismatch`, not a
+        // signature mismatch.
+        Some(hash) if auth.service == "s3" && auth.signed_headers.iter().any(|h| h == "x-amz-content-sha256") => {
+            settings.payload_checksum_kind = aws_sigv4::http_request::PayloadChecksumKind::XAmzSha256;
+            SignableBody::Precomputed(hash.to_string())
+        }
         Some(hash) if auth.signed_headers.iter().any(|h| h == "x-amz-content-sha256") => {
             settings.payload_checksum_kind = aws_sigv4::http_request::PayloadChecksumKind::XAmzSha256;
             if hash == "UNSIGNED-PAYLOAD" {

@@ -262,10 +262,10 @@ async fn s3_is_routed_by_method_and_path_and_answers_in_rest_xml() {
     assert!(list.body.contains("<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"), "{}", list.body);
     assert!(list.headers.contains("x-amz-request-id"), "{}", list.headers);
 
-    // Routed, not emulated yet: S3's own NotImplemented, never a query-protocol error.
-    let put = send(&emulator, signed(s3("PUT", "/reports/a.txt"), &host, "s3", key, secret, SystemTime::now())).await;
-    assert_eq!(put.status, 501, "{}", put.body);
-    assert!(put.body.contains("<Error><Code>NotImplemented</Code>"), "{}", put.body);
+    // Routed, not emulated: S3's own NotImplemented, never a query-protocol error.
+    let location = send(&emulator, signed(s3("GET", "/reports?location"), &host, "s3", key, secret, SystemTime::now())).await;
+    assert_eq!(location.status, 501, "{}", location.body);
+    assert!(location.body.contains("<Error><Code>NotImplemented</Code>"), "{}", location.body);
 
     let unknown_key = send(
         &emulator,

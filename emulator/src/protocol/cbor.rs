@@ -345,6 +345,7 @@ mod tests {
             target: None,
             content_type: Some(CONTENT_TYPE),
             host: None,
+            headers: None,
             body,
         }
     }

@@ -214,6 +214,7 @@ mod tests {
             target,
             content_type: Some("application/x-amz-json-1.1"),
             host: None,
+            headers: None,
             body: body.as_bytes(),
         }
     }

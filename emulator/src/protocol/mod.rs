@@ -9,6 +9,7 @@
 //! `json` is awsJson1.1 and `cbor` is Smithy RPC v2 CBOR. Each file's header lists the client
 //! code (botocore, the Rust SDK) its wire facts were read from.
 
+pub mod aws_chunked;
 mod cbor;
 mod json;
 mod query;
@@ -105,7 +106,7 @@ pub fn encode_output(
         Protocol::Ec2Query => xml::encode_ec2_output(wire, action, output, request_id),
         Protocol::AwsJson11 => json::encode_output(output, request_id),
         Protocol::RpcV2Cbor => cbor::encode_output(output, request_id),
-        Protocol::RestXml => xml::encode_rest_xml_output(wire, output, request_id),
+        Protocol::RestXml => rest_xml::encode_output(wire, action, output, request_id),
     }
 }
 
@@ -121,7 +122,7 @@ pub fn encode_error(
         Protocol::Ec2Query => xml::encode_ec2_error(error, request_id),
         Protocol::AwsJson11 => json::encode_error(wire, error, request_id),
         Protocol::RpcV2Cbor => cbor::encode_error(wire, error, request_id),
-        Protocol::RestXml => xml::encode_rest_xml_error(error, request_id),
+        Protocol::RestXml => rest_xml::encode_error(error, request_id),
     }
 }
 
@@ -154,6 +155,9 @@ pub struct RawRequest<'a> {
     pub content_type: Option<&'a str>,
     /// The `Host` header, for S3's virtual-hosted addressing.
     pub host: Option<&'a str>,
+    /// Every header, for restXml's header-bound members (S3's `Content-Type`,
+    /// `x-amz-checksum-crc32`); `None` where a codec reads none.
+    pub headers: Option<&'a http::HeaderMap>,
     pub body: &'a [u8],
 }
 
@@ -233,6 +237,7 @@ mod tests {
             target,
             content_type: None,
             host: None,
+            headers: None,
             body,
         };
         let decoded = decode(protocol, &WIRE, &request).unwrap();

@@ -411,6 +411,7 @@ mod tests {
             target: None,
             content_type: FORM,
             host: None,
+            headers: None,
             body: body.as_bytes(),
         }
     }
@@ -447,6 +448,7 @@ mod tests {
             target: None,
             content_type: None,
             host: None,
+            headers: None,
             body: b"",
         };
         let decoded = decode(Protocol::AwsQuery, &request).unwrap();
@@ -468,6 +470,7 @@ mod tests {
             target: None,
             content_type: None,
             host: None,
+            headers: None,
             body: b"",
         };
         assert_eq!(

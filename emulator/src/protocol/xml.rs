@@ -340,6 +340,34 @@ pub(crate) fn encode_ec2_error(error: &AwsError, request_id: &str) -> EncodedRes
     xml_response(error.status, EC2_CONTENT_TYPE, request_id, w.finish())
 }
 
+/// A restXml document (S3): `root` with the service's namespace and `fields` inside, lists
+/// flattened as S3 writes them.
+pub(crate) fn rest_xml_document(wire: &ServiceWire, root: &str, fields: &[(String, Value)]) -> String {
+    let mut w = XmlWriter::new();
+    w.declaration().open_root(root, wire.xml_namespace);
+    write_members(&mut w, REST_XML, fields);
+    w.close(root);
+    w.finish()
+}
+
+/// restXml (S3) error: a bare `Error` root with `Code`, `Message`, `RequestId` and `HostId`
+/// (botocore `RestXMLParser._do_error_parse`, aws-sdk-s3 `parse_error_metadata`; S3 API
+/// reference, "Error responses"). `host_id` is also sent as `x-amz-id-2`, as S3 does.
+pub(crate) fn encode_rest_xml_error(error: &AwsError, request_id: &str, host_id: &str) -> EncodedResponse {
+    let mut w = XmlWriter::new();
+    w.declaration()
+        .open("Error")
+        .text_element("Code", &error.code)
+        .text_element("Message", &error.message)
+        .text_element("RequestId", request_id)
+        .text_element("HostId", host_id)
+        .close("Error");
+    let mut response = xml_response(error.status, REST_XML_CONTENT_TYPE, request_id, w.finish());
+    response.headers.push(("x-amz-request-id", request_id.to_string()));
+    response.headers.push(("x-amz-id-2", host_id.to_string()));
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -552,40 +580,4 @@ mod tests {
         );
         assert_eq!(response.status, 400);
     }
-}
-
-/// restXml success: the handler's output holds one member, the document's root element
-/// (`ListAllMyBucketsResult`), written with the service's namespace. An output without members
-/// (PutObject, DeleteBucket) has an empty body.
-pub(crate) fn encode_rest_xml_output(wire: &ServiceWire, output: &Value, request_id: &str) -> EncodedResponse {
-    let members = output_members(output);
-    let Some((root, Value::Struct(fields))) = members.iter().find(|(_, v)| *v != Value::Null) else {
-        return EncodedResponse {
-            status: 200,
-            headers: vec![(REQUEST_ID_HEADER, request_id.to_string()), ("x-amz-request-id", request_id.to_string())],
-            body: Vec::new(),
-        };
-    };
-    let mut w = XmlWriter::new();
-    w.declaration().open_root(root, wire.xml_namespace);
-    write_members(&mut w, REST_XML, fields);
-    w.close(root);
-    let mut response = xml_response(200, REST_XML_CONTENT_TYPE, request_id, w.finish());
-    response.headers.push(("x-amz-request-id", request_id.to_string()));
-    response
-}
-
-/// restXml (S3) error: a bare `Error` root with `Code`, `Message` and `RequestId`
-/// (botocore `RestXMLParser._do_error_parse`, aws-sdk-s3 `parse_error_metadata`).
-pub(crate) fn encode_rest_xml_error(error: &AwsError, request_id: &str) -> EncodedResponse {
-    let mut w = XmlWriter::new();
-    w.declaration()
-        .open("Error")
-        .text_element("Code", &error.code)
-        .text_element("Message", &error.message)
-        .text_element("RequestId", request_id)
-        .close("Error");
-    let mut response = xml_response(error.status, REST_XML_CONTENT_TYPE, request_id, w.finish());
-    response.headers.push(("x-amz-request-id", request_id.to_string()));
-    response
 }

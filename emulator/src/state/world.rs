@@ -45,6 +45,8 @@ pub struct World {
     pub metadata: HashMap<String, super::metadata::InstanceMetadata>,
     /// Run Command scripts waiting for the instance runtime (see [`super::ssm::jobs`]).
     pub(crate) ssm_jobs: super::ssm::jobs::JobQueue,
+    /// S3's buckets, whose names are global across accounts and regions.
+    pub s3: super::s3::State,
 }
 
 /// The pipeline inner calls go through.
@@ -169,6 +171,7 @@ impl World {
             instance_profile_propagation: chrono::Duration::zero(),
             metadata: HashMap::new(),
             ssm_jobs: Default::default(),
+            s3: Default::default(),
         };
         for info in DEFAULT_ACCOUNTS {
             let mut account =
