@@ -41,6 +41,13 @@ pub trait Scenario: Send + Sync {
         &[BehaviourProfile::Current]
     }
 
+    /// Whether the scenario's instances run the real AWS CLI (Run Command scripts): the command
+    /// line then installs it first, as the test command does, so that the emulator's instances
+    /// find it.
+    fn runs_aws_cli_on_instances(&self) -> bool {
+        false
+    }
+
     /// Provision, trigger, observe, fix and verify; returns the verdict.
     fn run<'a>(&'a self, ctx: &'a mut RunContext) -> ScenarioFuture<'a, Verdict>;
 

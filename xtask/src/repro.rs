@@ -77,6 +77,10 @@ pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_NOT_RUNNABLE));
     };
 
+    if scenario.runs_aws_cli_on_instances() && args.backend == BackendKind::Emulator {
+        // The emulator's instances run the real AWS CLI from `<workspace>/.venv`.
+        crate::test_command::ensure_aws_cli(&wana_harness::aws_cli::workspace_root(), "xtask repro")?;
+    }
     let profiles = selected_profiles(args.profile, args.backend, scenario.profiles());
     let runtime = crate::runtime()?;
     let mut all_match = true;

@@ -27,7 +27,7 @@ pub struct TestArgs {
 
 pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
     let root = workspace_root();
-    let aws = ensure_aws_cli(&root)?;
+    let aws = ensure_aws_cli(&root, "xtask test")?;
 
     let cargo_args = cargo_test_args(&args.cargo_args);
     eprintln!("xtask test: cargo {}", cargo_args.join(" "));
@@ -64,12 +64,12 @@ fn cargo_test_args(extra: &[String]) -> Vec<String> {
 
 /// Returns the absolute path of `.venv/bin/aws`, installing `awscli==AWS_CLI_VERSION` first
 /// unless that exact version is already there.
-fn ensure_aws_cli(root: &Path) -> anyhow::Result<PathBuf> {
+pub(crate) fn ensure_aws_cli(root: &Path, who: &str) -> anyhow::Result<PathBuf> {
     let venv = root.join(".venv");
     let aws = venv.join("bin").join("aws");
     if installed_version_matches(&aws) {
         eprintln!(
-            "xtask test: AWS CLI {AWS_CLI_VERSION} found in {}",
+            "{who}: AWS CLI {AWS_CLI_VERSION} found in {}",
             venv.display()
         );
         return Ok(aws);
@@ -77,14 +77,14 @@ fn ensure_aws_cli(root: &Path) -> anyhow::Result<PathBuf> {
 
     let python = venv.join("bin").join("python");
     if !python.is_file() {
-        eprintln!("xtask test: creating {}", venv.display());
+        eprintln!("{who}: creating {}", venv.display());
         run_checked(
             Command::new("python3").arg("-m").arg("venv").arg(&venv),
             "python3 -m venv .venv (needs python3 with the venv module)",
         )?;
     }
     eprintln!(
-        "xtask test: installing awscli=={AWS_CLI_VERSION} into {}",
+        "{who}: installing awscli=={AWS_CLI_VERSION} into {}",
         venv.display()
     );
     run_checked(

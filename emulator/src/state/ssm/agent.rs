@@ -197,8 +197,8 @@ pub(super) fn tick(world: &mut World, account: &str, region: &str, instance_id: 
     };
     match &outcome {
         Ok(()) => tracing::debug!(instance_id, "SSM agent health ping succeeded"),
-        Err(error) if error == NO_ROLE => tracing::warn!(instance_id, "{NO_ROLE}"),
-        Err(error) => tracing::info!(instance_id, error = %error, "SSM agent could not report to Systems Manager"),
+        Err(error) if error == NO_ROLE => tracing::debug!(instance_id, "{NO_ROLE}"),
+        Err(error) => tracing::debug!(instance_id, error = %error, "SSM agent could not report to Systems Manager"),
     }
     let Some(agent) = state_mut(world, account, region).and_then(|s| s.agents.get_mut(instance_id)) else {
         return;
