@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod authz;
 pub mod clock;
+mod connection;
 mod dispatch;
 pub mod error;
 mod ids;

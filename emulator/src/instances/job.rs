@@ -9,19 +9,31 @@ use crate::{
     state::ssm::jobs::{Job, JobEnd, JobOutcome},
 };
 
+/// What the runtime adds to a job's environment (the only variables a script sees that the
+/// real agent does not give): the emulator's endpoint and the CLI's patience with instance
+/// metadata.
+#[cfg(target_os = "linux")]
+const RUNTIME_ENV: [&str; 3] = ["AWS_ENDPOINT_URL", "AWS_METADATA_SERVICE_TIMEOUT", "AWS_METADATA_SERVICE_NUM_ATTEMPTS"];
+
 /// How often a running job asks the world whether to kill it (cancelled, instance stopped).
 #[cfg(target_os = "linux")]
 const CANCEL_POLL: Duration = Duration::from_millis(100);
 
-/// Runs `job` in `sandbox` with the job's environment plus `AWS_ENDPOINT_URL` (the emulator,
-/// from inside the instance), asking the world every [`CANCEL_POLL`] whether to kill it.
+/// Runs `job` in `sandbox` with the job's environment plus [`RUNTIME_ENV`] (the emulator from
+/// inside the instance, and metadata patience), asking the world every [`CANCEL_POLL`] whether to kill it.
 /// Returns the outcome; the caller hands it to the world.
 #[cfg(target_os = "linux")]
 pub(crate) async fn run(shared: &Shared, sandbox: &super::sandboxes::Sandbox, job: &Job) -> JobOutcome {
     let started = shared.clock.now();
     let mut env = job.env.clone();
-    env.retain(|(name, _)| name != "AWS_ENDPOINT_URL");
+    env.retain(|(name, _)| !RUNTIME_ENV.contains(&name.as_str()));
     env.push(("AWS_ENDPOINT_URL".to_string(), sandbox.endpoint.clone()));
+    // botocore gives instance metadata one attempt of one second; EC2's metadata service answers
+    // in microseconds, the emulator's within milliseconds, but a loaded test machine can starve
+    // it for longer, and a credential chain that skips the instance role on a slow answer would
+    // make a run flaky. Five seconds and three attempts change no outcome, only patience.
+    env.push(("AWS_METADATA_SERVICE_TIMEOUT".to_string(), "5".to_string()));
+    env.push(("AWS_METADATA_SERVICE_NUM_ATTEMPTS".to_string(), "3".to_string()));
     let cancel = wana_sandbox::Cancel::new();
     let request = wana_sandbox::RunRequest {
         script: job.script.clone(),

@@ -13,7 +13,7 @@ use wana_sandbox::{Instance, InstanceSpec, VenvExposure};
 use super::{finish, job};
 use crate::{
     dispatch::Shared,
-    server,
+    connection,
     state::{
         ec2::InstanceStateName,
         ssm::jobs::{Job, JobEnd, JobOutcome},
@@ -198,7 +198,7 @@ impl Sandboxes {
         let metadata_task = tokio::spawn(async move {
             loop {
                 if let Ok((stream, _)) = metadata.accept().await {
-                    tokio::spawn(server::serve_metadata_connection(shared.clone(), id.clone(), stream));
+                    tokio::spawn(connection::serve_metadata_connection(shared.clone(), id.clone(), stream));
                 }
             }
         });
@@ -207,7 +207,7 @@ impl Sandboxes {
             loop {
                 if let Ok((stream, peer)) = relay.accept().await {
                     let _ = stream.set_nodelay(true);
-                    tokio::spawn(server::serve_connection(shared.clone(), stream, peer));
+                    tokio::spawn(connection::serve_connection(shared.clone(), stream, peer));
                 }
             }
         });

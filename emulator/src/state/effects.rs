@@ -60,6 +60,12 @@ impl World {
         self.scheduler.push(due, event.into());
     }
 
+    /// An instance reached `running` at `at`: the software that starts with it (the SSM Agent)
+    /// starts. EC2's model calls this; it never names the models of that software.
+    pub fn instance_started(&mut self, account: &str, region: &str, instance_id: &str, at: DateTime<Utc>) {
+        ssm::agent::instance_running(self, account, region, instance_id, at);
+    }
+
     /// Runs every effect due by `now`, oldest first. An effect may schedule further effects;
     /// those run too if they are due.
     pub fn run_due(&mut self, now: DateTime<Utc>) {

@@ -69,7 +69,7 @@ pub(super) fn settle(
     }
     if started {
         // The system boots and starts the SSM Agent, which registers the instance if it can.
-        crate::state::ssm::agent::instance_running(world, account, region, instance_id, at);
+        world.instance_started(account, region, instance_id, at);
     }
 }
 
