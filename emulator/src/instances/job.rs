@@ -19,15 +19,15 @@ const RUNTIME_ENV: [&str; 3] = ["AWS_ENDPOINT_URL", "AWS_METADATA_SERVICE_TIMEOU
 #[cfg(target_os = "linux")]
 const CANCEL_POLL: Duration = Duration::from_millis(100);
 
-/// Runs `job` in `sandbox` with the job's environment plus [`RUNTIME_ENV`] (the emulator from
+/// Runs `job` in its instance's sandbox (reached at `endpoint` from inside) with the job's environment plus [`RUNTIME_ENV`] (the emulator from
 /// inside the instance, and metadata patience), asking the world every [`CANCEL_POLL`] whether to kill it.
 /// Returns the outcome; the caller hands it to the world.
 #[cfg(target_os = "linux")]
-pub(crate) async fn run(shared: &Shared, sandbox: &super::sandboxes::Sandbox, job: &Job) -> JobOutcome {
+pub(crate) async fn run(shared: &Shared, instance: &wana_sandbox::Instance, endpoint: &str, job: &Job) -> JobOutcome {
     let started = shared.clock.now();
     let mut env = job.env.clone();
     env.retain(|(name, _)| !RUNTIME_ENV.contains(&name.as_str()));
-    env.push(("AWS_ENDPOINT_URL".to_string(), sandbox.endpoint.clone()));
+    env.push(("AWS_ENDPOINT_URL".to_string(), endpoint.to_string()));
     // botocore gives instance metadata one attempt of one second; EC2's metadata service answers
     // in microseconds, the emulator's within milliseconds, but a loaded test machine can starve
     // it for longer, and a credential chain that skips the instance role on a slow answer would
@@ -56,7 +56,7 @@ pub(crate) async fn run(shared: &Shared, sandbox: &super::sandboxes::Sandbox, jo
             }
         }
     };
-    let run = sandbox.instance.run(request);
+    let run = instance.run(request);
     tokio::pin!(run);
     let mut why_killed = None;
     let result = tokio::select! {

@@ -138,7 +138,7 @@ impl Sandboxes {
             Ok(sandbox) => {
                 let shared = self.shared.clone();
                 tokio::spawn(async move {
-                    let outcome = job::run(&shared, &sandbox, &job).await;
+                    let outcome = job::run(&shared, &sandbox.instance, &sandbox.endpoint, &job).await;
                     finish(&shared, &job, outcome);
                 });
             }

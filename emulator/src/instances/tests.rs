@@ -82,7 +82,7 @@ impl Runtime {
         let job = self.job(script);
         let hostname = "ip-10-0-1-23".to_string();
         let sandbox = self.sandboxes.sandbox(&job, hostname).await.expect("the sandbox starts");
-        let outcome = job::run(&self.shared, &sandbox, &job).await;
+        let outcome = job::run(&self.shared, &sandbox.instance, &sandbox.endpoint, &job).await;
         (outcome.end, outcome.stdout, outcome.stderr)
     }
 
