@@ -126,7 +126,8 @@ impl Instance {
                 for fd in &fds {
                     sys::setns(*fd)?;
                 }
-                sys::become_root()
+                sys::become_root()?;
+                sys::limit_resources()
             });
         }
         let mut child = command.spawn().map_err(RunError::Spawn)?;

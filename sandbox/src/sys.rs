@@ -92,3 +92,22 @@ pub fn die_with_parent() -> io::Result<()> {
 pub fn chown(path: &std::path::Path, uid: u32, gid: u32) -> io::Result<()> {
     std::os::unix::fs::lchown(path, Some(uid), Some(gid))
 }
+
+/// At most this many processes per instance user (host-wide for the user the instance's ids map
+/// to): a fork bomb in a script stops at it instead of exhausting the host.
+pub const MAX_PROCESSES: u64 = 4096;
+/// At most this large a file a script may write (`SIGXFSZ` beyond): one file cannot fill the
+/// host's disk, where the instance's directories live.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// Sets a command's resource limits (called between fork and exec: system calls only).
+pub fn limit_resources() -> io::Result<()> {
+    for (resource, limit) in [(libc::RLIMIT_NPROC, MAX_PROCESSES), (libc::RLIMIT_FSIZE, MAX_FILE_BYTES)] {
+        let value = libc::rlimit { rlim_cur: limit as libc::rlim_t, rlim_max: limit as libc::rlim_t };
+        // SAFETY: setrlimit reads the struct it is given and has no other memory effects.
+        if unsafe { libc::setrlimit(resource, &value) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}

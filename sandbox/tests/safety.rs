@@ -257,3 +257,13 @@ fn zombie(pid: i32) -> bool {
         .map(|s| s.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')))
         .unwrap_or(true)
 }
+
+/// A fork bomb or a runaway file stops at the command's limits instead of exhausting the host.
+#[tokio::test]
+async fn a_command_has_process_and_file_size_limits() {
+    let fixture = start();
+    let out = run(&fixture.instance, "ulimit -u; ulimit -f").await;
+    assert_eq!(out.ended, Ended::Exited(0), "{}", out.stderr);
+    let limits: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(limits, ["4096", &(1024 * 1024).to_string()], "ulimit -f counts 1024-byte blocks");
+}
