@@ -131,7 +131,7 @@ async fn a_missing_profile_and_expired_credentials_are_clear_refusals() {
     let admin = connected.principal("a").unwrap();
     let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "sts:AssumeRole"}]});
     admin.iam().create_role().role_name("short-lived").assume_role_policy_document(trust.to_string()).send().await.unwrap();
-    let session = wana_harness::assume_role(admin, "arn:aws:iam::111111111111:role/short-lived", "s", None, "s").await.unwrap();
+    let session = wana_harness::assume_role(admin, "arn:aws:iam::111111111111:role/short-lived", "expiring", None, "session").await.unwrap();
     let creds = session.cli_credentials();
     let expired = format!(
         "[sbx-expired]\naws_access_key_id = {}\naws_secret_access_key = {}\naws_session_token = {}\n",

@@ -138,9 +138,14 @@ impl Ledger {
 
     /// Appends one line. The write reaches the kernel before this returns, so a process killed
     /// right after it (even with SIGKILL) leaves the line in the file.
+    /// A line cut short by a kill is ended first, so that the new line stays whole.
     pub fn append(&self, entry: &Entry) -> std::io::Result<()> {
         let mut line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
         line.push('\n');
+        let cut_short = fs::read(&self.path).is_ok_and(|text| text.last().is_some_and(|b| *b != b'\n'));
+        if cut_short {
+            line.insert(0, '\n');
+        }
         let mut file = OpenOptions::new().create(true).append(true).open(&self.path)?;
         file.write_all(line.as_bytes())
     }
