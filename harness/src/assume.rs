@@ -51,7 +51,8 @@ pub async fn assume_role(
         ),
         from.region(),
         from.endpoint_url(),
-    ))
+    )
+    .with_app_name(from.config.app_name()))
 }
 
 fn malformed(message: impl Into<String>) -> StepError {

@@ -104,6 +104,10 @@ pub struct Backend {
     region: String,
     accounts: Vec<BackendAccount>,
     emulator: Option<Emulator>,
+    /// The accounts of a sandbox backend, resolved and checked by the guards.
+    sandbox: Option<crate::sandbox::Connected>,
+    /// The run id, as the SDK's app id of every principal (`set_app_name`).
+    app_name: Option<aws_types::app_name::AppName>,
 }
 
 impl fmt::Debug for Backend {
@@ -130,9 +134,8 @@ impl Backend {
             BackendKind::Localstack => Err(HarnessError::Unsupported(
                 "the localstack backend is not built yet; use --backend emulator".into(),
             )),
-            BackendKind::Sandbox => Err(HarnessError::Unsupported(
-                "the sandbox backend is not built yet; use --backend emulator".into(),
-            )),
+            // Every account of the default config (`WANA_CONFIG` or wana.toml), guards checked.
+            BackendKind::Sandbox => crate::sandbox::start(profile, &[]).await,
         }
     }
 
@@ -158,7 +161,60 @@ impl Backend {
             region: DEFAULT_REGION.to_string(),
             accounts: DEFAULT_ACCOUNTS.iter().map(BackendAccount::from).collect(),
             emulator: Some(emulator),
+            sandbox: None,
+            app_name: None,
         })
+    }
+
+    /// A sandbox backend from accounts that passed the guards ([`crate::sandbox::connect`]).
+    /// `profile` names what AWS is expected to behave like (it is AWS itself).
+    pub fn from_sandbox(profile: BehaviourProfile, connected: crate::sandbox::Connected) -> Backend {
+        let accounts = connected
+            .accounts
+            .iter()
+            .map(|account| {
+                let credentials = account.principal.cli_credentials();
+                BackendAccount {
+                    name: account.identity.name.clone(),
+                    id: account.identity.account_id.clone(),
+                    admin_user: "admin".to_string(),
+                    access_key_id: credentials.access_key_id,
+                    secret_access_key: credentials.secret_access_key,
+                }
+            })
+            .collect();
+        Backend {
+            kind: BackendKind::Sandbox,
+            profile,
+            endpoint_url: connected.config.endpoint_url.clone(),
+            region: connected.config.region.clone(),
+            accounts,
+            emulator: None,
+            sandbox: Some(connected),
+            app_name: None,
+        }
+    }
+
+    /// The SDK app id every principal of a run carries (its run id), once a run has set it.
+    pub fn app_name(&self) -> Option<&aws_types::app_name::AppName> {
+        self.app_name.as_ref()
+    }
+
+    /// Sets the SDK app id principals built from now on carry; an id the SDK refuses (over its
+    /// character set) is left out rather than failing the run.
+    pub fn set_app_name(&mut self, name: &str) {
+        self.app_name = aws_types::app_name::AppName::new(name.to_string()).ok();
+    }
+
+    /// The sandbox's accounts and config, on the sandbox backend.
+    pub fn sandbox(&self) -> Option<&crate::sandbox::Connected> {
+        self.sandbox.as_ref()
+    }
+
+    /// How many times faster than AWS the backend's delays run: 1, except for a sandbox config
+    /// pointed at an emulator with `time_scale`.
+    pub fn time_scale(&self) -> u32 {
+        self.sandbox.as_ref().map_or(1, |s| s.config.time_scale.max(1))
     }
 
     pub fn kind(&self) -> BackendKind {
@@ -238,7 +294,7 @@ mod tests {
 
     #[tokio::test]
     async fn unbuilt_backends_are_unsupported_not_errors() {
-        for kind in [BackendKind::Localstack, BackendKind::Sandbox] {
+        for kind in [BackendKind::Localstack] {
             let err = Backend::start(kind, BehaviourProfile::Current)
                 .await
                 .unwrap_err();

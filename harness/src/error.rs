@@ -37,6 +37,10 @@ pub enum HarnessError {
     )]
     AwsCliMissing { looked_at: PathBuf },
 
+    /// The sandbox backend refused or could not reach its accounts (before any write).
+    #[error(transparent)]
+    Sandbox(#[from] crate::sandbox::SandboxError),
+
     #[error("{context}: {source}")]
     Io {
         context: String,

@@ -6,19 +6,26 @@
 //! - [`outcome`]: recording each step with the exact AWS error text.
 //! - [`verdict`], [`report`], [`redact`]: what a run concluded and how it is shown safely.
 //! - [`aws_cli`]: driving the real AWS CLI in an isolated environment.
+//! - [`wait`]: polling with intervals, backoff and total timeouts, on every backend.
+//! - [`resources`]: the run id in names and tags, and the ledger line before each create.
+//! - [`sandbox`]: real AWS accounts behind guard rails, and cleanup of what runs left.
 
 pub mod assume;
 pub mod aws_cli;
 pub mod backend;
 pub mod error;
 pub mod explain;
+pub mod interrupt;
 pub mod outcome;
 pub mod principal;
 pub mod provision;
 pub mod redact;
 pub mod report;
+pub mod resources;
+pub mod sandbox;
 pub mod scenario;
 pub mod verdict;
+pub mod wait;
 
 pub use assume::assume_role;
 pub use aws_cli::{AwsCli, CliCredentials, CliOutput};
@@ -28,7 +35,10 @@ pub use outcome::{Phase, Recorder, Step, StepError};
 pub use principal::Principal;
 pub use redact::{RedactionLevel, Redactor};
 pub use report::RunReport;
-pub use scenario::{run_scenario, RunContext, Scenario, ScenarioFuture};
+pub use scenario::{run_scenario, run_scenario_on, RunContext, Scenario, ScenarioFuture};
 pub use verdict::Verdict;
+pub use wait::{Polling, Waiter};
+pub use resources::{EXPIRES_AT_TAG, RUN_ID_TAG, TRAP_TAG};
+pub use sandbox::ledger::ResourceKind;
 /// Re-exported so scenario crates name profiles without depending on the emulator.
 pub use wana_emulator::BehaviourProfile;

@@ -49,6 +49,10 @@ impl Principal {
     /// The administrator IAM user of a backend account (`"a"` or its id), labelled `admin@a`.
     pub fn account_admin(backend: &Backend, account: &str) -> Result<Principal, HarnessError> {
         let account = backend.account(account)?;
+        // On a sandbox the administrator is whoever the account's profile resolved to.
+        if let Some(principal) = backend.sandbox().and_then(|s| s.principal(&account.name)) {
+            return Ok(principal.clone().with_app_name(backend.app_name()));
+        }
         let mut principal = Principal::from_keys(
             backend,
             format!("{}@{}", account.admin_user, account.name),
@@ -94,7 +98,16 @@ impl Principal {
             credentials,
             backend.region(),
             backend.endpoint_url(),
-        ))
+        )
+        .with_app_name(backend.app_name()))
+    }
+
+    /// The same principal whose SDK calls carry `app_name` in their user agent (the run id).
+    pub fn with_app_name(mut self, app_name: Option<&aws_types::app_name::AppName>) -> Principal {
+        if let Some(app_name) = app_name {
+            self.config = self.config.into_builder().app_name(app_name.clone()).build();
+        }
+        self
     }
 
     /// Builds the principal from parts; [`crate::assume::assume_role`] uses it for sessions.

@@ -48,6 +48,23 @@ pub trait Scenario: Send + Sync {
         false
     }
 
+    /// The logical accounts the scenario acts in (`a`, `b`, ...). On a sandbox each must be in
+    /// the config, and they must be different accounts.
+    fn accounts(&self) -> &'static [&'static str] {
+        &["a"]
+    }
+
+    /// About how long a run takes on real AWS (it sets the resources' `wana:expires-at`, and
+    /// `cargo xtask show` prints it).
+    fn expected_duration(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(15 * 60)
+    }
+
+    /// What a run costs on real AWS, roughly, in words (`cargo xtask show`).
+    fn cost_hint(&self) -> &'static str {
+        "no estimate yet"
+    }
+
     /// Provision, trigger, observe, fix and verify; returns the verdict.
     fn run<'a>(&'a self, ctx: &'a mut RunContext) -> ScenarioFuture<'a, Verdict>;
 
@@ -69,18 +86,30 @@ pub struct RunContext {
     pub recorder: Recorder,
     /// Names this run; on real AWS every resource is tagged with it so a sweep can find leftovers.
     pub run_id: String,
+    /// The trap, the expiry and the ledger (`crate::resources`).
+    pub(crate) meta: crate::resources::RunMeta,
 }
 
 impl RunContext {
-    pub fn new(backend: Backend, run_id: impl Into<String>) -> RunContext {
+    pub fn new(mut backend: Backend, run_id: impl Into<String>) -> RunContext {
+        let run_id = run_id.into();
         let mut recorder = Recorder::new();
         for account in backend.accounts() {
             recorder.register_secret(&account.secret_access_key);
         }
+        if let Some(sandbox) = backend.sandbox() {
+            for account in &sandbox.accounts {
+                for token in account.principal.secrets().skip(1) {
+                    recorder.register_session_token(token);
+                }
+            }
+        }
+        backend.set_app_name(&run_id);
         RunContext {
             backend,
             recorder,
-            run_id: run_id.into(),
+            meta: crate::resources::RunMeta::new(&run_id),
+            run_id,
         }
     }
 
@@ -140,7 +169,7 @@ impl RunContext {
     pub async fn wait(&self, duration: std::time::Duration) {
         match self.backend.emulator() {
             Some(emulator) => emulator.clock().advance(duration),
-            None => tokio::time::sleep(duration).await,
+            None => tokio::time::sleep(duration / self.backend.time_scale()).await,
         }
     }
 
@@ -154,7 +183,7 @@ impl RunContext {
                 emulator.clock().advance(duration);
                 tokio::time::sleep(EMULATOR_WALL_PAUSE.min(duration)).await;
             }
-            None => tokio::time::sleep(duration).await,
+            None => tokio::time::sleep(duration / self.backend.time_scale()).await,
         }
     }
 
@@ -189,10 +218,13 @@ pub async fn run_scenario(
         narrative_notes: Vec::new(),
     };
 
-    let started = CatchUnwind(AssertUnwindSafe(Box::pin(Backend::start(
-        backend_kind,
-        profile,
-    ))))
+    let started = CatchUnwind(AssertUnwindSafe(Box::pin(async {
+        match backend_kind {
+            // The sandbox resolves the accounts this trap needs, and checks that they differ.
+            BackendKind::Sandbox => crate::sandbox::start(profile, scenario.accounts()).await,
+            _ => Backend::start(backend_kind, profile).await,
+        }
+    })))
     .await;
     let backend = match started {
         Ok(Ok(backend)) => backend,
@@ -210,16 +242,50 @@ pub async fn run_scenario(
             return report;
         }
     };
-    let mut ctx = RunContext::new(backend, run_id(scenario.id(), backend_kind));
+    run_on(scenario, backend, report).await
+}
 
-    let run_result = CatchUnwind(AssertUnwindSafe(scenario.run(&mut ctx))).await;
+/// Runs `scenario` once on a backend already started (a sandbox the command line has connected
+/// and confirmed), with the same guarantees as [`run_scenario`].
+pub async fn run_scenario_on(scenario: &dyn Scenario, backend: Backend) -> RunReport {
+    let (kind, profile) = (backend.kind(), backend.profile());
+    let expected = scenario.expected_verdict(kind, profile);
+    let report = RunReport {
+        trap: scenario.id().to_string(),
+        backend: kind,
+        profile,
+        verdict: Verdict::Error,
+        expected_verdict: Some(expected),
+        matches_expectation: false,
+        error: None,
+        steps: Vec::new(),
+        narrative_notes: Vec::new(),
+    };
+    run_on(scenario, backend, report).await
+}
+
+/// The run itself: the scenario (stopped by Ctrl-C), then teardown whatever happened.
+async fn run_on(scenario: &dyn Scenario, backend: Backend, mut report: RunReport) -> RunReport {
+    let expected = report.expected_verdict.unwrap_or(Verdict::Error);
+    let backend_kind = backend.kind();
+    let mut ctx = RunContext::new(backend, run_id(scenario.id(), backend_kind));
+    if let Err(err) = ctx.begin_run(scenario.id(), scenario.expected_duration()) {
+        // Without its ledger a run on a shared account could leave what no cleanup finds.
+        ctx.backend.stop();
+        report.error = Some(err.to_string());
+        report.matches_expectation = report.verdict == expected;
+        return report;
+    }
+
+    let run_result = crate::interrupt::unless_interrupted(CatchUnwind(AssertUnwindSafe(scenario.run(&mut ctx)))).await;
     let (mut verdict, mut error) = match run_result {
-        Ok(Ok(verdict)) => (verdict, None),
-        Ok(Err(err)) => (verdict_for_error(&err), Some(err.to_string())),
-        Err(panic) => (
+        Some(Ok(Ok(verdict))) => (verdict, None),
+        Some(Ok(Err(err))) => (verdict_for_error(&err), Some(err.to_string())),
+        Some(Err(panic)) => (
             Verdict::Error,
             Some(format!("the scenario panicked: {panic}")),
         ),
+        None => (Verdict::Error, Some("interrupted (Ctrl-C); teardown ran".to_string())),
     };
 
     ctx.recorder.set_phase(Phase::Teardown);
@@ -229,6 +295,7 @@ pub async fn run_scenario(
         Ok(Err(err)) => Some(err.to_string()),
         Err(panic) => Some(format!("teardown panicked: {panic}")),
     };
+    ctx.end_run(teardown_failure.is_none());
     if let Some(failure) = teardown_failure {
         // Resources may be left behind: the run cannot be called a success whatever it found.
         error = Some(match error {
@@ -263,16 +330,7 @@ fn verdict_for_error(err: &HarnessError) -> Verdict {
 fn run_id(trap: &str, backend: BackendKind) -> String {
     match backend {
         BackendKind::Emulator => format!("wana-{trap}"),
-        BackendKind::Localstack | BackendKind::Sandbox => {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or_default();
-            format!(
-                "wana-{trap}-{:08x}",
-                (nanos as u64 ^ u64::from(std::process::id())) as u32
-            )
-        }
+        BackendKind::Localstack | BackendKind::Sandbox => crate::resources::new_run_id(trap),
     }
 }
 
@@ -347,13 +405,13 @@ mod tests {
             how: "error",
             torn_down: AtomicBool::new(false),
         };
-        let report = run_scenario(&scenario, BackendKind::Sandbox, BehaviourProfile::Current).await;
+        let report = run_scenario(&scenario, BackendKind::Localstack, BehaviourProfile::Current).await;
         assert_eq!(report.verdict, Verdict::Unsupported);
         assert!(!report.matches_expectation);
         assert!(report
             .error
             .unwrap()
-            .contains("sandbox backend is not built yet"));
+            .contains("localstack backend is not built yet"));
         assert!(
             !scenario.torn_down.load(Ordering::SeqCst),
             "nothing was provisioned"

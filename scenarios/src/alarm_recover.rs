@@ -37,7 +37,7 @@ use std::time::Duration;
 use aws_sdk_cloudformation::types::StackStatus;
 use wana_harness::{
     BackendKind, BehaviourProfile, HarnessError, Phase, Principal, RunContext, Scenario,
-    ScenarioFuture, Verdict,
+    ScenarioFuture, Verdict, Waiter,
 };
 
 use crate::TrapInfo;
@@ -83,16 +83,41 @@ const POWER_USER_ACCESS: &str = "arn:aws:iam::aws:policy/PowerUserAccess";
 pub const STATE_REASON: &str = "Manual Update to ALARM";
 
 /// The tag that names the run on every resource the scenario creates (sweeps look for it).
-pub const RUN_ID_TAG: &str = "wana:run-id";
+pub const RUN_ID_TAG: &str = wana_harness::RUN_ID_TAG;
 
 /// CloudFormation and IAM settle in seconds on AWS; on the emulator every poll succeeds at once.
 const POLL_INTERVAL: Duration = Duration::from_secs(10);
-/// An instance and an alarm take a few minutes at most; give up after 15.
-const STACK_POLLS: usize = 90;
-/// A fresh role may be assumed, and a fresh key used, only once IAM has propagated them.
-const IAM_POLLS: usize = 12;
-/// CloudWatch writes an action's history item within seconds.
-const HISTORY_POLLS: usize = 18;
+/// An instance and an alarm take a few minutes at most; give up after 15 (90 looks).
+const STACK_WAIT: Waiter = Waiter::every("the stack", POLL_INTERVAL, Duration::from_secs(890));
+/// A fresh role may be assumed, and a fresh key used, only once IAM has propagated them
+/// (seconds; the interval grows, for two minutes at most).
+const IAM_WAIT: Waiter =
+    Waiter::every("IAM to propagate", Duration::from_secs(5), Duration::from_secs(120)).backoff(150, Duration::from_secs(30));
+/// CloudWatch writes an action's history item within seconds (18 looks).
+const HISTORY_WAIT: Waiter = Waiter::every("the alarm's Action history item", POLL_INTERVAL, Duration::from_secs(170));
+/// Deleting a stack takes minutes; the interval grows (teardown only waits).
+const DELETE_WAIT: Waiter =
+    Waiter::every("the stack to be deleted", POLL_INTERVAL, Duration::from_secs(900)).backoff(150, Duration::from_secs(30));
+
+/// The names of the run's IAM entities and stacks: the report's, with the run id on shared
+/// backends.
+struct Names {
+    role: String,
+    user: String,
+    role_stack: String,
+    user_stack: String,
+}
+
+impl Names {
+    fn of(ctx: &RunContext) -> Names {
+        Names {
+            role: ctx.name(ROLE_NAME),
+            user: ctx.name(USER_NAME),
+            role_stack: ctx.name(ROLE_STACK),
+            user_stack: ctx.name(USER_STACK),
+        }
+    }
+}
 
 /// The runnable scenario of [`TRAP`].
 pub struct AlarmRecover;
@@ -115,6 +140,15 @@ impl Scenario for AlarmRecover {
     fn profiles(&self) -> &'static [BehaviourProfile] {
         // The trap first, then AWS as it is today.
         &[BehaviourProfile::Legacy2016, BehaviourProfile::Current]
+    }
+
+    fn expected_duration(&self) -> Duration {
+        Duration::from_secs(20 * 60)
+    }
+
+    fn cost_hint(&self) -> &'static str {
+        "two t2.micro instances for under half an hour and two alarms: a few cents (estimate); \
+         the report's 2016 AMI exists only in ap-northeast-1"
     }
 
     fn run<'a>(&'a self, ctx: &'a mut RunContext) -> ScenarioFuture<'a, Verdict> {
@@ -190,12 +224,13 @@ async fn run(ctx: &mut RunContext) -> Result<Verdict, HarnessError> {
 
     // Trigger: each deploys ec2.json, then each alarm is forced into ALARM.
     ctx.recorder.set_phase(Phase::Trigger);
-    create_stack(ctx, &session, ROLE_STACK).await?;
-    create_stack(ctx, &user, USER_STACK).await?;
-    wait_for_stack(ctx, &session, ROLE_STACK, StackStatus::CreateComplete).await?;
-    wait_for_stack(ctx, &user, USER_STACK, StackStatus::CreateComplete).await?;
-    let (role_alarm, role_instance) = resources_of_stack(ctx, &session, ROLE_STACK).await?;
-    let (user_alarm, user_instance) = resources_of_stack(ctx, &user, USER_STACK).await?;
+    let names = Names::of(ctx);
+    create_stack(ctx, &session, &names.role_stack).await?;
+    create_stack(ctx, &user, &names.user_stack).await?;
+    wait_for_stack(ctx, &session, &names.role_stack, StackStatus::CreateComplete).await?;
+    wait_for_stack(ctx, &user, &names.user_stack, StackStatus::CreateComplete).await?;
+    let (role_alarm, role_instance) = resources_of_stack(ctx, &session, &names.role_stack).await?;
+    let (user_alarm, user_instance) = resources_of_stack(ctx, &user, &names.user_stack).await?;
     // Only a running instance can be recovered.
     wait_until_running(ctx, &session, &role_instance).await?;
     wait_until_running(ctx, &user, &user_instance).await?;
@@ -244,9 +279,9 @@ async fn run(ctx: &mut RunContext) -> Result<Verdict, HarnessError> {
     // Fix: as in the report, the IAM user updates the role's stack with a new AlarmName, so
     // CloudFormation replaces the alarm under the user's credentials.
     ctx.recorder.set_phase(Phase::Fix);
-    update_stack(ctx, &user, ROLE_STACK).await?;
-    wait_for_stack(ctx, &user, ROLE_STACK, StackStatus::UpdateComplete).await?;
-    let (renewed, _) = resources_of_stack(ctx, &user, ROLE_STACK).await?;
+    update_stack(ctx, &user, &names.role_stack).await?;
+    wait_for_stack(ctx, &user, &names.role_stack, StackStatus::UpdateComplete).await?;
+    let (renewed, _) = resources_of_stack(ctx, &user, &names.role_stack).await?;
     if renewed != RENEWED_ALARM {
         return Err(HarnessError::Scenario(format!(
             "after the update the stack's alarm is {renewed:?}, not {RENEWED_ALARM:?}"

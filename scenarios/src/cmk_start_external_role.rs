@@ -28,7 +28,7 @@ use std::time::Duration;
 use aws_sdk_ec2::types::InstanceStateName;
 use wana_harness::{
     explain, BackendKind, BehaviourProfile, Principal, RunContext, Scenario, ScenarioFuture,
-    Verdict,
+    Verdict, Waiter,
 };
 
 use crate::TrapInfo;
@@ -63,13 +63,17 @@ pub const IMAGE_ID: &str = "ami-374db956";
 pub const CUSTOMER: &str = "c";
 /// The vendor's account (assumes the role).
 pub const VENDOR: &str = "b";
-/// The tag that marks what a run created, for teardown and for sweeps on real accounts.
-pub const RUN_TAG: &str = "wana:run";
+/// The tag that marks what a run created, for teardown and for sweeps on real accounts (the
+/// harness adds the trap and an expiry next to it).
+pub const RUN_TAG: &str = wana_harness::RUN_ID_TAG;
 
-/// How often a waiting scenario looks at the instance again, and for how long at most. On the
-/// emulator each look moves its clock (transitions take 5 s there); on AWS it sleeps.
-const POLL: Duration = Duration::from_secs(5);
-const MAX_POLLS: usize = 60;
+/// How often a waiting scenario looks at the instance again, and for how long at most (60
+/// looks). On the emulator each look moves its clock (transitions take 5 s there); on AWS it
+/// sleeps.
+const SETTLE_WAIT: Waiter = Waiter::every("the instance to settle", Duration::from_secs(5), Duration::from_secs(300));
+/// A fresh role may not be assumable yet on AWS (IAM's propagation).
+const ASSUME_WAIT: Waiter =
+    Waiter::every("the new role to be assumable", Duration::from_secs(5), Duration::from_secs(120)).backoff(150, Duration::from_secs(30));
 
 /// The scenario; see the module documentation.
 #[derive(Debug)]
@@ -87,6 +91,19 @@ impl Scenario for CmkStartExternalRole {
             // LocalStack neither launches real volumes nor checks KMS for EC2.
             BackendKind::Localstack => Verdict::Unsupported,
         }
+    }
+
+    fn accounts(&self) -> &'static [&'static str] {
+        &[VENDOR, CUSTOMER]
+    }
+
+    fn expected_duration(&self) -> Duration {
+        Duration::from_secs(10 * 60)
+    }
+
+    fn cost_hint(&self) -> &'static str {
+        "one t2.micro instance for a few minutes and one KMS key (scheduled for deletion after 7 \
+         days, the shortest window): well under a dollar (estimate)"
     }
 
     fn run<'a>(&'a self, ctx: &'a mut RunContext) -> ScenarioFuture<'a, Verdict> {

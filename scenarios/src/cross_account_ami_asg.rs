@@ -25,7 +25,7 @@ use std::time::Duration;
 use serde_json::json;
 use wana_harness::{
     explain, BackendKind, BehaviourProfile, HarnessError, Phase, Principal, RunContext, Scenario,
-    ScenarioFuture, Verdict,
+    ScenarioFuture, Verdict, Waiter,
 };
 
 use crate::TrapInfo;
@@ -58,14 +58,18 @@ pub const SERVICE_LINKED_ROLE: &str = "AWSServiceRoleForAutoScaling";
 /// The report's grant operations (the source report's `create-grant` line).
 pub const REPORT_OPERATIONS: [&str; 5] =
     ["Decrypt", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom", "ReEncryptTo", "CreateGrant"];
-/// The tag that marks what a run created.
-pub const RUN_TAG: &str = "wana:run";
+/// The tag that marks what a run created (the harness adds the trap and an expiry).
+pub const RUN_TAG: &str = wana_harness::RUN_ID_TAG;
 
 /// How often the scenario looks again, and for how long at most. On the emulator each look moves
 /// its clock; on AWS it sleeps. Auto Scaling retries a failed launch with a backoff of up to
 /// five minutes, so a verification may need a few of them.
 const POLL: Duration = Duration::from_secs(15);
-const MAX_POLLS: usize = 80;
+/// 80 looks at most.
+const WAIT: Waiter = Waiter::every("the image, instance or group", POLL, Duration::from_secs(80 * 15));
+/// A fresh role may not be assumable yet on AWS (IAM's propagation).
+const ASSUME_WAIT: Waiter =
+    Waiter::every("the new role to be assumable", Duration::from_secs(5), Duration::from_secs(120)).backoff(150, Duration::from_secs(30));
 
 /// The ARN of account `account`'s Auto Scaling service-linked role.
 pub fn service_linked_role_arn(account: &str) -> String {
@@ -87,6 +91,20 @@ impl Scenario for CrossAccountAmiAsg {
             // LocalStack has no Auto Scaling in its open-source build and checks no KMS for EC2.
             BackendKind::Localstack => Verdict::Unsupported,
         }
+    }
+
+    fn accounts(&self) -> &'static [&'static str] {
+        &[OWNER, CONSUMER]
+    }
+
+    fn expected_duration(&self) -> Duration {
+        Duration::from_secs(30 * 60)
+    }
+
+    fn cost_hint(&self) -> &'static str {
+        "t2.micro instances for under half an hour, two encrypted AMI copies with their snapshots \
+         (deleted at teardown) and one or two KMS keys (scheduled for deletion after 7 days): \
+         under a dollar (estimate)"
     }
 
     fn run<'a>(&'a self, ctx: &'a mut RunContext) -> ScenarioFuture<'a, Verdict> {

@@ -24,7 +24,7 @@ mod steps;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use wana_harness::{BackendKind, BehaviourProfile, HarnessError, Phase, RunContext, Scenario, ScenarioFuture, Verdict};
+use wana_harness::{BackendKind, BehaviourProfile, HarnessError, Phase, RunContext, Scenario, ScenarioFuture, Verdict, Waiter};
 
 use crate::TrapInfo;
 pub use steps::{ManagedNode, Provisioned};
@@ -53,14 +53,18 @@ pub const AGENT_POLICY_NAME: &str = "ssm-agent-core";
 pub const MANAGED_POLICY_ARN: &str = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
 /// Amazon Linux 2023 images carry the SSM Agent; the scenario picks the newest Amazon-owned one.
 pub const IMAGE_NAME_PATTERN: &str = "al2023-ami-2023.*-kernel-6.1-x86_64";
-/// The tag that marks what a run created.
-pub const RUN_TAG: &str = "wana:run";
+/// The tag that marks what a run created (the harness adds the trap and an expiry).
+pub const RUN_TAG: &str = wana_harness::RUN_ID_TAG;
 /// AWS's answer to a second role in a profile (IAM, `AddRoleToInstanceProfile`).
 pub const QUOTA_MESSAGE: &str = "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1";
 
 /// How often the scenario looks again. On the emulator each look moves its clock; on AWS it
 /// sleeps.
 const POLL: Duration = Duration::from_secs(30);
+/// Watching Systems Manager: every [`POLL`]; each watch sets its own window as the timeout.
+const WATCH_WAIT: Waiter = Waiter::every("the instance in Systems Manager", POLL, UNMANAGED_FOR);
+/// An instance leaves `pending` within minutes (40 looks).
+const RUNNING_WAIT: Waiter = Waiter::every("the instance to run", Duration::from_secs(15), Duration::from_secs(600));
 /// How long the scenario retries a launch that EC2 refuses because the profile has not
 /// propagated: Terraform's two minutes (aws-traps.md, Trap 5).
 const PROPAGATION_RETRY_FOR: Duration = Duration::from_secs(120);
@@ -88,6 +92,15 @@ impl Scenario for InstanceProfileSsm {
             // Neither LocalStack nor moto has DescribeInstanceInformation or an agent.
             BackendKind::Localstack => Verdict::Unsupported,
         }
+    }
+
+    fn expected_duration(&self) -> Duration {
+        // Ten minutes watching the unmanaged instance, up to 35 for the agent's backoff.
+        Duration::from_secs(50 * 60)
+    }
+
+    fn cost_hint(&self) -> &'static str {
+        "one t3.micro instance for up to an hour: about two cents (estimate)"
     }
 
     fn run<'a>(&'a self, ctx: &'a mut RunContext) -> ScenarioFuture<'a, Verdict> {

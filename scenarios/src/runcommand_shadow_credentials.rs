@@ -51,7 +51,8 @@ pub const LEGACY_USER: &str = "legacy-uploader";
 pub const MANAGED_POLICY_ARN: &str = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
 /// Amazon Linux 2023 images carry the SSM Agent and the AWS CLI.
 pub const IMAGE_NAME_PATTERN: &str = "al2023-ami-2023.*-kernel-6.1-x86_64";
-pub const RUN_TAG: &str = "wana:run";
+/// The tag that marks what a run created (the harness adds the trap and an expiry).
+pub const RUN_TAG: &str = wana_harness::RUN_ID_TAG;
 /// Where the report's files are on the instances (its document copies relative names).
 pub const REPORT_DIR: &str = "/tmp/reports";
 /// The CLI's line for the failed upload (aws-traps.md, Trap 4), without the file and bucket.
@@ -81,6 +82,15 @@ impl Scenario for RunCommandShadowCredentials {
 
     fn runs_aws_cli_on_instances(&self) -> bool {
         true
+    }
+
+    fn expected_duration(&self) -> Duration {
+        Duration::from_secs(25 * 60)
+    }
+
+    fn cost_hint(&self) -> &'static str {
+        "two t3.micro instances for under half an hour and a bucket with a few bytes: a few cents \
+         (estimate)"
     }
 
     fn run<'a>(&'a self, ctx: &'a mut RunContext) -> ScenarioFuture<'a, Verdict> {

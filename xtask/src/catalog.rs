@@ -37,7 +37,13 @@ pub fn show(args: &ShowArgs) -> anyhow::Result<ExitCode> {
         outln!();
     }
     outln!();
-    if trap.is_runnable() {
+    if let Some(scenario) = trap.scenario {
+        outln!(
+            "On a sandbox account: accounts {}, about {} minutes, cost: {}.",
+            scenario.accounts().join(", "),
+            scenario.expected_duration().as_secs().div_ceil(60),
+            scenario.cost_hint()
+        );
         outln!("Run it: cargo xtask repro {}", trap.id);
     } else {
         outln!("This trap has no runnable scenario yet.");

@@ -2,13 +2,15 @@
 //!
 //! Exit codes: 0 success; 1 a failure (a run whose verdict differs from its expectation, a
 //! failed test run, an error); 2 a usage error (unknown trap, account, option); 3 the trap has no
-//! runnable scenario yet.
+//! runnable scenario yet, or the backend refused or is unavailable (`sandbox_cli`); 4 cleanup
+//! left resources behind; 130 interrupted by Ctrl-C (teardown ran).
 
 mod bench;
 mod catalog;
 mod emulator;
 mod out;
 mod repro;
+mod sandbox_cli;
 mod test_command;
 
 use std::process::ExitCode;
@@ -22,7 +24,8 @@ use tracing_subscriber::EnvFilter;
     bin_name = "cargo xtask",
     about = "wana (罠): AWS permission traps as runnable scenarios",
     after_help = "Exit codes: 0 ok, 1 failure or unexpected verdict, 2 usage error, \
-                  3 trap not runnable yet."
+                  3 trap not runnable yet, or the backend refused or is unavailable, \
+                  4 cleanup left resources behind, 130 interrupted (teardown ran)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -43,6 +46,10 @@ enum Command {
     Test(test_command::TestArgs),
     /// Run the benchmarks in release mode (figures go to BENCHMARKS.md).
     Bench,
+    /// Check the sandbox config: each profile's account, alias and region, and the guards.
+    Doctor(sandbox_cli::DoctorArgs),
+    /// List (and with --yes delete) what earlier sandbox runs left behind.
+    Cleanup(sandbox_cli::CleanupArgs),
 }
 
 /// An error that is the user's to fix (exit code 2), as opposed to a failure (exit code 1).
@@ -70,6 +77,8 @@ fn main() -> ExitCode {
         Command::Emulator(args) => emulator::run(&args),
         Command::Test(args) => test_command::run(&args),
         Command::Bench => bench::run(),
+        Command::Doctor(args) => sandbox_cli::doctor(&args),
+        Command::Cleanup(args) => sandbox_cli::cleanup(&args),
     };
     match result {
         Ok(code) => code,

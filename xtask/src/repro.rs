@@ -1,9 +1,9 @@
 //! `repro <trap>`: run a trap's scenario and report each run.
 
-use std::{process::ExitCode, str::FromStr};
+use std::{path::PathBuf, process::ExitCode, str::FromStr};
 
 use clap::Args;
-use wana_harness::{run_scenario, BackendKind, BehaviourProfile, Redactor, RunReport};
+use wana_harness::{run_scenario, run_scenario_on, Backend, BackendKind, BehaviourProfile, Redactor, RunReport};
 
 use crate::{
     catalog::find_trap,
@@ -29,6 +29,12 @@ pub struct ReproArgs {
     /// redacted).
     #[arg(long)]
     pub redact: bool,
+    /// The sandbox config (default: wana.toml at the workspace root).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Do not ask before acting on the sandbox accounts (also skipped when CI=true).
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,10 +88,21 @@ pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
         crate::test_command::ensure_aws_cli(&wana_harness::aws_cli::workspace_root(), "xtask repro")?;
     }
     let profiles = selected_profiles(args.profile, args.backend, scenario.profiles());
+    // On a sandbox: the guards and the one question before anything is created.
+    let sandbox = match args.backend {
+        BackendKind::Sandbox => match crate::sandbox_cli::prepare(args.config.as_deref(), scenario.accounts(), args.yes) {
+            Ok(connected) => Some(connected),
+            Err(code) => return Ok(code),
+        },
+        _ => None,
+    };
     let runtime = crate::runtime()?;
     let mut all_match = true;
     for (index, profile) in profiles.into_iter().enumerate() {
-        let report = runtime.block_on(run_scenario(scenario, args.backend, profile));
+        let report = match &sandbox {
+            Some(connected) => runtime.block_on(run_scenario_on(scenario, Backend::from_sandbox(profile, connected.clone()))),
+            None => runtime.block_on(run_scenario(scenario, args.backend, profile)),
+        };
         all_match &= report.matches_expectation;
         if args.json {
             outln!("{}", report.to_json_line(&redactor));
@@ -94,6 +111,10 @@ pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
                 outln!();
             }
             out!("{}", report.render_text(&redactor));
+        }
+        if wana_harness::interrupt::interrupted() {
+            eprintln!("interrupted: the run stopped and its teardown ran");
+            return Ok(ExitCode::from(crate::sandbox_cli::EXIT_INTERRUPTED));
         }
     }
     Ok(if all_match {

@@ -1,19 +1,10 @@
 //! CloudFormation: creating, updating and waiting for the report's stacks, and their resources.
 
-use aws_sdk_cloudformation::types::{ResourceStatus, Stack, StackStatus, Tag as StackTag};
+use aws_sdk_cloudformation::types::{ResourceStatus, Stack, StackStatus};
 use serde_json::{json, Value};
-use wana_harness::{HarnessError, RunContext};
+use wana_harness::{HarnessError, ResourceKind, RunContext};
 
-use super::{
-    Actor, EC2_JSON, EC2_UPDATE_JSON, POLL_INTERVAL, RENEWED_ALARM, RUN_ID_TAG, STACK_POLLS,
-};
-
-fn stack_tag(ctx: &RunContext) -> StackTag {
-    StackTag::builder()
-        .key(RUN_ID_TAG)
-        .value(&ctx.run_id)
-        .build()
-}
+use super::{Actor, EC2_JSON, EC2_UPDATE_JSON, RENEWED_ALARM, STACK_WAIT};
 
 /// `aws cloudformation create-stack --stack-name <name> --template-body file://ec2.json`.
 pub(super) async fn create_stack(
@@ -21,12 +12,13 @@ pub(super) async fn create_stack(
     principal: &Actor,
     name: &str,
 ) -> Result<(), HarnessError> {
+    ctx.will_create(principal, ResourceKind::CloudformationStack, Some(name))?;
     let result = principal
         .cloudformation
         .create_stack()
         .stack_name(name)
         .template_body(EC2_JSON)
-        .tags(stack_tag(ctx))
+        .set_tags(Some(ctx.cloudformation_tags()))
         .send()
         .await;
     ctx.recorder.record_sdk(
@@ -49,7 +41,7 @@ pub(super) async fn update_stack(
         .update_stack()
         .stack_name(name)
         .template_body(EC2_UPDATE_JSON)
-        .tags(stack_tag(ctx))
+        .set_tags(Some(ctx.cloudformation_tags()))
         .send()
         .await;
     ctx.recorder.record_sdk(
@@ -80,7 +72,8 @@ pub(super) async fn wait_for_stack(
     name: &str,
     done: StackStatus,
 ) -> Result<Stack, HarnessError> {
-    for poll in 1..=STACK_POLLS {
+    let mut polling = STACK_WAIT.start();
+    loop {
         let result = principal
             .cloudformation
             .describe_stacks()
@@ -93,8 +86,7 @@ pub(super) async fn wait_for_stack(
         };
         let status = stack.as_ref().and_then(|s| s.stack_status()).cloned();
         let still_running = status.as_ref().is_some_and(in_progress);
-        if still_running && poll < STACK_POLLS {
-            ctx.wait(POLL_INTERVAL).await;
+        if still_running && polling.again(ctx).await {
             continue;
         }
         ctx.recorder.record_sdk(
@@ -115,7 +107,6 @@ pub(super) async fn wait_for_stack(
             done.as_str()
         )));
     }
-    unreachable!("the last poll always returns")
 }
 
 pub(super) fn stack_detail(stack: &Stack) -> Value {

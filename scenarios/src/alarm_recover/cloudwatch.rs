@@ -4,7 +4,7 @@ use aws_sdk_cloudwatch::types::{HistoryItemType, MetricAlarm, StateValue};
 use serde_json::{json, Value};
 use wana_harness::{HarnessError, RunContext, Step, StepError};
 
-use super::{ActionOutcome, Actor, HISTORY_POLLS, POLL_INTERVAL, STATE_REASON};
+use super::{ActionOutcome, Actor, HISTORY_WAIT, STATE_REASON};
 
 /// `aws cloudwatch set-alarm-state --alarm-name <alarm> --state-value ALARM --state-reason
 /// "Manual Update to ALARM"`.
@@ -40,7 +40,8 @@ pub(super) async fn action_outcome(
     alarm: &str,
     creator_label: &str,
 ) -> Result<ActionOutcome, HarnessError> {
-    for poll in 1..=HISTORY_POLLS {
+    let mut polling = HISTORY_WAIT.start();
+    loop {
         let result = reader
             .cloudwatch
             .describe_alarm_history()
@@ -53,8 +54,7 @@ pub(super) async fn action_outcome(
             Ok(out) => out.alarm_history_items().first().cloned(),
             Err(_) => None,
         };
-        if result.is_ok() && newest.is_none() && poll < HISTORY_POLLS {
-            ctx.wait(POLL_INTERVAL).await;
+        if result.is_ok() && newest.is_none() && polling.again(ctx).await {
             continue;
         }
         ctx.recorder.record_sdk(
@@ -77,7 +77,8 @@ pub(super) async fn action_outcome(
         )?;
         let item = newest.ok_or_else(|| {
             HarnessError::Scenario(format!(
-                "alarm {alarm} has no Action item in its history after {HISTORY_POLLS} reads"
+                "alarm {alarm} has no Action item in its history after {} reads",
+                polling.waits() + 1
             ))
         })?;
         let outcome = parse_action_item(
@@ -110,7 +111,6 @@ pub(super) async fn action_outcome(
         )));
         return Ok(outcome);
     }
-    unreachable!("the last poll always returns")
 }
 
 /// Reads an `Action` history item: `HistoryData` is JSON with `actionState` (`Succeeded`,

@@ -4,7 +4,7 @@ use aws_sdk_ec2::types::InstanceStateName;
 use serde_json::json;
 use wana_harness::{HarnessError, RunContext};
 
-use super::{Actor, POLL_INTERVAL, STACK_POLLS};
+use super::{Actor, STACK_WAIT};
 
 /// Polls DescribeInstances until the instance is `running`; only the final answer is recorded.
 pub(super) async fn wait_until_running(
@@ -13,7 +13,8 @@ pub(super) async fn wait_until_running(
     instance_id: &str,
 ) -> Result<(), HarnessError> {
     let ec2 = &principal.ec2;
-    for poll in 1..=STACK_POLLS {
+    let mut polling = STACK_WAIT.start();
+    loop {
         let result = ec2
             .describe_instances()
             .instance_ids(instance_id)
@@ -25,8 +26,7 @@ pub(super) async fn wait_until_running(
                 .flat_map(|r| r.instances())
                 .find_map(|i| i.state().and_then(|s| s.name()).cloned())
         });
-        if state == Some(InstanceStateName::Pending) && poll < STACK_POLLS {
-            ctx.wait(POLL_INTERVAL).await;
+        if state == Some(InstanceStateName::Pending) && polling.again(ctx).await {
             continue;
         }
         ctx.recorder
@@ -44,5 +44,4 @@ pub(super) async fn wait_until_running(
             ))),
         };
     }
-    unreachable!("the last poll always returns")
 }

@@ -1,12 +1,9 @@
 //! Provision: the report's two deployers, a role session and an IAM user, with PowerUserAccess.
 
 use serde_json::json;
-use wana_harness::{HarnessError, Principal, RunContext, StepError};
+use wana_harness::{HarnessError, Principal, ResourceKind, RunContext, StepError};
 
-use super::{
-    Actor, IAM_POLLS, POLL_INTERVAL, POWER_USER_ACCESS, ROLE_NAME, RUN_ID_TAG, SESSION_NAME,
-    USER_NAME,
-};
+use super::{Actor, IAM_WAIT, POWER_USER_ACCESS, ROLE_NAME, SESSION_NAME, USER_NAME};
 
 fn trust_policy(account: &str) -> String {
     json!({
@@ -20,24 +17,17 @@ fn trust_policy(account: &str) -> String {
     .to_string()
 }
 
-fn iam_tag(ctx: &RunContext) -> Result<aws_sdk_iam::types::Tag, HarnessError> {
-    aws_sdk_iam::types::Tag::builder()
-        .key(RUN_ID_TAG)
-        .value(&ctx.run_id)
-        .build()
-        .map_err(|err| HarnessError::Scenario(format!("cannot build the run-id tag: {err}")))
-}
-
 /// The report's IAM role with PowerUserAccess, trusted by its own account, and a session of it.
 pub(super) async fn role_session(ctx: &mut RunContext, admin: &Actor) -> Result<Principal, HarnessError> {
     let iam = &admin.iam;
-    let tag = iam_tag(ctx)?;
+    let role_name = ctx.name(ROLE_NAME);
+    ctx.will_create(admin, ResourceKind::IamRole, Some(&role_name))?;
     let result = iam
         .create_role()
-        .role_name(ROLE_NAME)
+        .role_name(&role_name)
         .assume_role_policy_document(trust_policy(&admin.account))
         .description("wana alarm-recover: deploys the recovery alarm with temporary credentials")
-        .tags(tag)
+        .set_tags(Some(ctx.iam_tags()))
         .send()
         .await;
     let created = ctx.recorder.record_sdk(
@@ -52,7 +42,7 @@ pub(super) async fn role_session(ctx: &mut RunContext, admin: &Actor) -> Result<
         .ok_or_else(|| HarnessError::Scenario("CreateRole answered without a role".into()))?;
     let result = iam
         .attach_role_policy()
-        .role_name(ROLE_NAME)
+        .role_name(&role_name)
         .policy_arn(POWER_USER_ACCESS)
         .send()
         .await;
@@ -60,22 +50,19 @@ pub(super) async fn role_session(ctx: &mut RunContext, admin: &Actor) -> Result<
         &admin.label,
         "iam:AttachRolePolicy",
         result,
-        |_| json!({ "RoleName": ROLE_NAME, "PolicyArn": POWER_USER_ACCESS }),
+        |_| json!({ "RoleName": role_name, "PolicyArn": POWER_USER_ACCESS }),
     )?;
 
     let label = format!("{ROLE_NAME}@a");
-    let mut attempt = 0;
+    let mut polling = IAM_WAIT.start();
     let session = loop {
-        attempt += 1;
         match ctx
             .assume_role(admin, &role_arn, SESSION_NAME, None, &label)
             .await
         {
             Ok(session) => break session,
             // A new role's trust policy takes seconds to reach STS on AWS.
-            Err(err) if err.code == "AccessDenied" && attempt < IAM_POLLS => {
-                ctx.wait(POLL_INTERVAL).await;
-            }
+            Err(err) if err.code == "AccessDenied" && polling.again(ctx).await => {}
             Err(err) => return Err(err.into()),
         }
     };
@@ -86,11 +73,12 @@ pub(super) async fn role_session(ctx: &mut RunContext, admin: &Actor) -> Result<
 /// The report's IAM user (its CLI's `cfn` profile) with PowerUserAccess and an access key.
 pub(super) async fn iam_user(ctx: &mut RunContext, admin: &Actor) -> Result<Principal, HarnessError> {
     let iam = &admin.iam;
-    let tag = iam_tag(ctx)?;
+    let user_name = ctx.name(USER_NAME);
+    ctx.will_create(admin, ResourceKind::IamUser, Some(&user_name))?;
     let result = iam
         .create_user()
-        .user_name(USER_NAME)
-        .tags(tag)
+        .user_name(&user_name)
+        .set_tags(Some(ctx.iam_tags()))
         .send()
         .await;
     ctx.recorder.record_sdk(
@@ -101,7 +89,7 @@ pub(super) async fn iam_user(ctx: &mut RunContext, admin: &Actor) -> Result<Prin
     )?;
     let result = iam
         .attach_user_policy()
-        .user_name(USER_NAME)
+        .user_name(&user_name)
         .policy_arn(POWER_USER_ACCESS)
         .send()
         .await;
@@ -109,9 +97,9 @@ pub(super) async fn iam_user(ctx: &mut RunContext, admin: &Actor) -> Result<Prin
         &admin.label,
         "iam:AttachUserPolicy",
         result,
-        |_| json!({ "UserName": USER_NAME, "PolicyArn": POWER_USER_ACCESS }),
+        |_| json!({ "UserName": user_name, "PolicyArn": POWER_USER_ACCESS }),
     )?;
-    let result = iam.create_access_key().user_name(USER_NAME).send().await;
+    let result = iam.create_access_key().user_name(&user_name).send().await;
     // Only the key id is recorded; the secret goes straight into the principal, whose
     // registration keeps it out of every report.
     let created = ctx.recorder.record_sdk(
@@ -131,14 +119,13 @@ pub(super) async fn iam_user(ctx: &mut RunContext, admin: &Actor) -> Result<Prin
             key.secret_access_key(),
             None,
         )?
-        .with_arn(format!("arn:aws:iam::{}:user/{USER_NAME}", admin.account));
+        .with_arn(format!("arn:aws:iam::{}:user/{user_name}", admin.account));
     // A new key is accepted by every endpoint only after IAM has propagated it.
-    for attempt in 1..=IAM_POLLS {
+    let mut polling = IAM_WAIT.start();
+    loop {
         match who_am_i(ctx, &user).await {
             Ok(()) => break,
-            Err(err) if err.code == "InvalidClientTokenId" && attempt < IAM_POLLS => {
-                ctx.wait(POLL_INTERVAL).await;
-            }
+            Err(err) if err.code == "InvalidClientTokenId" && polling.again(ctx).await => {}
             Err(err) => return Err(err.into()),
         }
     }

@@ -5,17 +5,16 @@ use serde_json::{json, Value};
 use wana_harness::{HarnessError, RunContext, StepError};
 
 use super::cloudformation::{in_progress, stack_detail};
-use super::{
-    Actor, POLL_INTERVAL, POWER_USER_ACCESS, ROLE_NAME, ROLE_STACK, STACK_POLLS, USER_NAME,
-    USER_STACK,
-};
+use super::{Actor, Names, DELETE_WAIT, POWER_USER_ACCESS};
 
 /// Deletes both stacks (and so the instances and alarms), then the user and the role. Copes with
 /// anything that was never created; on AWS it waits for the stacks to be gone.
 pub(super) async fn teardown(ctx: &mut RunContext) -> Result<(), HarnessError> {
     let admin = Actor::new(ctx.admin("a")?);
     let cfn = &admin.cloudformation;
-    for name in [ROLE_STACK, USER_STACK] {
+    let Names { role: role_name, user: user_name, role_stack, user_stack } = Names::of(ctx);
+    let (role_name, user_name) = (role_name.as_str(), user_name.as_str());
+    for name in [role_stack.as_str(), user_stack.as_str()] {
         let result = cfn.delete_stack().stack_name(name).send().await;
         ctx.recorder.record_sdk(
             &admin.label,
@@ -24,13 +23,13 @@ pub(super) async fn teardown(ctx: &mut RunContext) -> Result<(), HarnessError> {
             |_| json!({ "StackName": name }),
         )?;
     }
-    for name in [ROLE_STACK, USER_STACK] {
+    for name in [role_stack.as_str(), user_stack.as_str()] {
         wait_until_deleted(ctx, &admin, name).await?;
     }
 
     let iam = &admin.iam;
     let mut problems = Vec::new();
-    let keys = iam.list_access_keys().user_name(USER_NAME).send().await;
+    let keys = iam.list_access_keys().user_name(user_name).send().await;
     let keys: Vec<String> = match keys {
         Ok(out) => out
             .access_key_metadata()
@@ -42,7 +41,7 @@ pub(super) async fn teardown(ctx: &mut RunContext) -> Result<(), HarnessError> {
     for key in keys {
         let result = iam
             .delete_access_key()
-            .user_name(USER_NAME)
+            .user_name(user_name)
             .access_key_id(&key)
             .send()
             .await;
@@ -52,13 +51,13 @@ pub(super) async fn teardown(ctx: &mut RunContext) -> Result<(), HarnessError> {
                 &admin.label,
                 "iam:DeleteAccessKey",
                 result,
-                |_| json!({ "UserName": USER_NAME, "AccessKeyId": key }),
+                |_| json!({ "UserName": user_name, "AccessKeyId": key }),
             ),
         );
     }
     let result = iam
         .detach_user_policy()
-        .user_name(USER_NAME)
+        .user_name(user_name)
         .policy_arn(POWER_USER_ACCESS)
         .send()
         .await;
@@ -68,22 +67,22 @@ pub(super) async fn teardown(ctx: &mut RunContext) -> Result<(), HarnessError> {
             &admin.label,
             "iam:DetachUserPolicy",
             result,
-            |_| json!({ "UserName": USER_NAME }),
+            |_| json!({ "UserName": user_name }),
         ),
     );
-    let result = iam.delete_user().user_name(USER_NAME).send().await;
+    let result = iam.delete_user().user_name(user_name).send().await;
     note_problem(
         &mut problems,
         ctx.recorder.record_sdk(
             &admin.label,
             "iam:DeleteUser",
             result,
-            |_| json!({ "UserName": USER_NAME }),
+            |_| json!({ "UserName": user_name }),
         ),
     );
     let result = iam
         .detach_role_policy()
-        .role_name(ROLE_NAME)
+        .role_name(role_name)
         .policy_arn(POWER_USER_ACCESS)
         .send()
         .await;
@@ -93,17 +92,17 @@ pub(super) async fn teardown(ctx: &mut RunContext) -> Result<(), HarnessError> {
             &admin.label,
             "iam:DetachRolePolicy",
             result,
-            |_| json!({ "RoleName": ROLE_NAME }),
+            |_| json!({ "RoleName": role_name }),
         ),
     );
-    let result = iam.delete_role().role_name(ROLE_NAME).send().await;
+    let result = iam.delete_role().role_name(role_name).send().await;
     note_problem(
         &mut problems,
         ctx.recorder.record_sdk(
             &admin.label,
             "iam:DeleteRole",
             result,
-            |_| json!({ "RoleName": ROLE_NAME }),
+            |_| json!({ "RoleName": role_name }),
         ),
     );
     if problems.is_empty() {
@@ -132,7 +131,8 @@ async fn wait_until_deleted(
     admin: &Actor,
     name: &str,
 ) -> Result<(), HarnessError> {
-    for _ in 0..STACK_POLLS {
+    let mut polling = DELETE_WAIT.start();
+    loop {
         let result = admin
             .cloudformation
             .describe_stacks()
@@ -151,7 +151,8 @@ async fn wait_until_deleted(
         };
         match status {
             Some(StackStatus::DeleteComplete) => return Ok(()),
-            Some(status) if in_progress(&status) => ctx.wait(POLL_INTERVAL).await,
+            Some(status) if in_progress(&status) && polling.again(ctx).await => {}
+            Some(status) if in_progress(&status) => return Err(polling.timed_out()),
             _ => {
                 ctx.recorder.record(
                     &admin.label,
@@ -165,7 +166,4 @@ async fn wait_until_deleted(
             }
         }
     }
-    Err(HarnessError::Scenario(format!(
-        "stack {name} was still being deleted after {STACK_POLLS} polls"
-    )))
 }

@@ -55,18 +55,19 @@ impl Fix {
                     "Fix: an IAM policy on {ROLE_NAME} allowing kms:CreateGrant on the key for AWS \
                      resources; the default key policy leaves the key's use to IAM."
                 ));
+                let role_name = ctx.name(ROLE_NAME);
                 let result = p
                     .customer
                     .iam()
                     .put_role_policy()
-                    .role_name(ROLE_NAME)
+                    .role_name(&role_name)
                     .policy_name("UseVolumeKeyViaEc2")
                     .policy_document(policy.to_string())
                     .send()
                     .await;
                 let label = p.customer.label.clone();
                 ctx.recorder.record_sdk(&label, "iam:PutRolePolicy", result, |_| {
-                    json!({ "RoleName": ROLE_NAME, "PolicyName": "UseVolumeKeyViaEc2", "PolicyDocument": policy })
+                    json!({ "RoleName": role_name, "PolicyName": "UseVolumeKeyViaEc2", "PolicyDocument": policy })
                 })?;
                 return Ok(());
             }

@@ -1,19 +1,14 @@
 //! The steps: provisioning, assuming the role, starting the instance and watching it settle.
 
-use std::time::Duration;
-
-use aws_sdk_ec2::types::{
-    BlockDeviceMapping, EbsBlockDevice, Instance, InstanceStateName, ResourceType, Tag,
-    TagSpecification,
-};
+use aws_sdk_ec2::types::{BlockDeviceMapping, EbsBlockDevice, Instance, InstanceStateName, ResourceType};
 use serde_json::json;
-use wana_harness::{explain, BackendKind, HarnessError, Phase, Principal, RunContext, StepError};
+use wana_harness::{explain, BackendKind, HarnessError, Phase, Principal, ResourceKind, RunContext, StepError};
 
 use super::fixes::policy_sids;
 use super::teardown::run_alias;
 use super::{
-    verdict, Fix, Provisioned, Run, Settled, CUSTOMER, EXTERNAL_ID, IMAGE_ID, MAX_POLLS, POLL,
-    ROLE_NAME, ROLE_POLICY_NAME, RUN_TAG, SESSION_NAME, VENDOR,
+    verdict, Fix, Provisioned, Run, Settled, ASSUME_WAIT, CUSTOMER, EXTERNAL_ID, IMAGE_ID, ROLE_NAME, ROLE_POLICY_NAME,
+    SESSION_NAME, SETTLE_WAIT, VENDOR,
 };
 
 /// Provision → trigger → observe → fix (with `fix`) → verify; the verdict says how it went.
@@ -75,15 +70,11 @@ pub async fn provision(ctx: &mut RunContext) -> Result<Provisioned, HarnessError
     let ec2 = aws_sdk_ec2::Client::new(&customer.config);
 
     // A key created without a policy gets the default one: the account, hence IAM, decides.
-    let tag = aws_sdk_kms::types::Tag::builder()
-        .tag_key(RUN_TAG)
-        .tag_value(&run_id)
-        .build()
-        .map_err(|err| HarnessError::Scenario(format!("KMS tag: {err}")))?;
+    ctx.will_create(&customer, ResourceKind::KmsKey, None)?;
     let created = kms
         .create_key()
         .description("wana cmk-start-external-role: the key of the instance's volumes")
-        .tags(tag)
+        .set_tags(Some(ctx.kms_tags()))
         .send()
         .await;
     let created = ctx
@@ -100,8 +91,10 @@ pub async fn provision(ctx: &mut RunContext) -> Result<Provisioned, HarnessError
         .and_then(|m| m.arn())
         .ok_or_else(|| HarnessError::Scenario("CreateKey returned no key ARN".into()))?
         .to_string();
+    ctx.created(&customer, ResourceKind::KmsKey, &key_arn)?;
     // The alias lets teardown find the key again (keys cannot be listed by tag).
     let alias = run_alias(&run_id);
+    ctx.will_create(&customer, ResourceKind::KmsAlias, Some(&alias))?;
     let result = kms
         .create_alias()
         .alias_name(&alias)
@@ -127,7 +120,7 @@ pub async fn provision(ctx: &mut RunContext) -> Result<Provisioned, HarnessError
         |out| json!({ "Sids": policy_sids(out.policy().unwrap_or_default()) }),
     )?;
 
-    let run_tag = Tag::builder().key(RUN_TAG).value(&run_id).build();
+    ctx.will_create(&customer, ResourceKind::Ec2Instance, None)?;
     let launched = ec2
         .run_instances()
         .image_id(IMAGE_ID)
@@ -146,18 +139,8 @@ pub async fn provision(ctx: &mut RunContext) -> Result<Provisioned, HarnessError
                 )
                 .build(),
         )
-        .tag_specifications(
-            TagSpecification::builder()
-                .resource_type(ResourceType::Instance)
-                .tags(run_tag.clone())
-                .build(),
-        )
-        .tag_specifications(
-            TagSpecification::builder()
-                .resource_type(ResourceType::Volume)
-                .tags(run_tag)
-                .build(),
-        )
+        .tag_specifications(ctx.ec2_tag_specification(ResourceType::Instance))
+        .tag_specifications(ctx.ec2_tag_specification(ResourceType::Volume))
         .send()
         .await;
     let launched = ctx
@@ -176,6 +159,7 @@ pub async fn provision(ctx: &mut RunContext) -> Result<Provisioned, HarnessError
         .and_then(|i| i.instance_id())
         .ok_or_else(|| HarnessError::Scenario("RunInstances returned no instance".into()))?
         .to_string();
+    ctx.created(&customer, ResourceKind::Ec2Instance, &instance_id)?;
     let running = settle(ctx, &customer, &instance_id, explain::mark(&ctx.backend)).await?;
     if !running.is_running() {
         // The administrator may use the key; if even its launch fails, the run cannot go on.
@@ -211,17 +195,14 @@ pub async fn provision(ctx: &mut RunContext) -> Result<Provisioned, HarnessError
         }]
     });
     let iam = customer.iam();
-    let role_tag = aws_sdk_iam::types::Tag::builder()
-        .key(RUN_TAG)
-        .value(&run_id)
-        .build()
-        .map_err(|err| HarnessError::Scenario(format!("IAM tag: {err}")))?;
+    let role_name = ctx.name(ROLE_NAME);
+    ctx.will_create(&customer, ResourceKind::IamRole, Some(&role_name))?;
     let created = iam
         .create_role()
-        .role_name(ROLE_NAME)
+        .role_name(&role_name)
         .description("A vendor's automation starts and stops instances")
         .assume_role_policy_document(trust.to_string())
-        .tags(role_tag)
+        .set_tags(Some(ctx.iam_tags()))
         .send()
         .await;
     let created = ctx.recorder.record_sdk(
@@ -244,7 +225,7 @@ pub async fn provision(ctx: &mut RunContext) -> Result<Provisioned, HarnessError
     });
     let result = iam
         .put_role_policy()
-        .role_name(ROLE_NAME)
+        .role_name(&role_name)
         .policy_name(ROLE_POLICY_NAME)
         .policy_document(permissions.to_string())
         .send()
@@ -272,9 +253,8 @@ pub async fn assume_third_party_role(
     p: &Provisioned,
 ) -> Result<Principal, HarnessError> {
     let label = format!("{ROLE_NAME}@{CUSTOMER}");
-    let mut attempts = 0;
+    let mut polling = ASSUME_WAIT.start();
     loop {
-        attempts += 1;
         let result = ctx
             .assume_role(
                 &p.vendor,
@@ -288,11 +268,8 @@ pub async fn assume_third_party_role(
             // IAM is eventually consistent on AWS: a fresh role may not be assumable yet.
             Err(err)
                 if err.code == "AccessDenied"
-                    && attempts < 6
-                    && ctx.backend.kind() == BackendKind::Sandbox =>
-            {
-                ctx.wait(Duration::from_secs(10)).await;
-            }
+                    && ctx.backend.kind() == BackendKind::Sandbox
+                    && polling.again(ctx).await => {}
             result => return Ok(result?),
         }
     }
@@ -330,10 +307,9 @@ async fn settle(
     since: usize,
 ) -> Result<Settled, HarnessError> {
     let ec2 = aws_sdk_ec2::Client::new(&who.config);
-    let mut polls = 0;
+    let mut polling = SETTLE_WAIT.start();
     loop {
-        ctx.wait(POLL).await;
-        polls += 1;
+        polling.wait(ctx).await;
         let result = describe(&ec2, instance_id).await;
         let settled = match &result {
             Ok(instance) => !matches!(
@@ -346,7 +322,7 @@ async fn settle(
             ),
             Err(_) => true,
         };
-        if settled || polls == MAX_POLLS {
+        if settled || polling.exhausted(ctx) {
             ctx.recorder
                 .record(&who.label, "ec2:DescribeInstances", &result, |instance| {
                     let mut detail = json!({

@@ -95,7 +95,8 @@ pub(super) async fn teardown(ctx: &mut RunContext) -> Result<(), HarnessError> {
     }
 
     // The role, only if this run created it (its tag says so).
-    let tags = iam.list_role_tags().role_name(ROLE_NAME).send().await;
+    let role_name = ctx.name(ROLE_NAME);
+    let tags = iam.list_role_tags().role_name(&role_name).send().await;
     let ours = match tags {
         Ok(out) => out
             .tags()
@@ -113,14 +114,14 @@ pub(super) async fn teardown(ctx: &mut RunContext) -> Result<(), HarnessError> {
     if ours {
         let policies = iam
             .list_role_policies()
-            .role_name(ROLE_NAME)
+            .role_name(&role_name)
             .send()
             .await
             .map_err(|err| StepError::from_sdk(&err))?;
         for name in policies.policy_names() {
             let result = iam
                 .delete_role_policy()
-                .role_name(ROLE_NAME)
+                .role_name(&role_name)
                 .policy_name(name)
                 .send()
                 .await;
@@ -128,15 +129,15 @@ pub(super) async fn teardown(ctx: &mut RunContext) -> Result<(), HarnessError> {
                 &label,
                 "iam:DeleteRolePolicy",
                 result,
-                |_| json!({ "RoleName": ROLE_NAME, "PolicyName": name }),
+                |_| json!({ "RoleName": role_name, "PolicyName": name }),
             )?;
         }
-        let result = iam.delete_role().role_name(ROLE_NAME).send().await;
+        let result = iam.delete_role().role_name(&role_name).send().await;
         ctx.recorder.record_sdk(
             &label,
             "iam:DeleteRole",
             result,
-            |_| json!({ "RoleName": ROLE_NAME }),
+            |_| json!({ "RoleName": role_name }),
         )?;
     }
     Ok(())

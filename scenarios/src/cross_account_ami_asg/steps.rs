@@ -3,15 +3,14 @@
 
 use aws_sdk_autoscaling::types::{Activity as SdkActivity, LaunchTemplateSpecification};
 use aws_sdk_ec2::types::{
-    Filter, InstanceStateName, LaunchPermission, LaunchPermissionModifications, RequestLaunchTemplateData,
-    ResourceType, Tag, TagSpecification,
+    Filter, InstanceStateName, LaunchPermission, LaunchPermissionModifications, RequestLaunchTemplateData, ResourceType,
 };
 use serde_json::{json, Value};
-use wana_harness::{explain, BackendKind, HarnessError, Phase, Principal, RunContext, StepError};
+use wana_harness::{explain, BackendKind, HarnessError, Phase, Principal, ResourceKind, RunContext, StepError};
 
 use super::{
-    fixer, report_key_policy, service_linked_role_arn, Fix, CONSUMER, MAX_POLLS, OWNER, POLL, REPORT_OPERATIONS,
-    ROLE_NAME, RUN_TAG, SESSION_NAME, SOURCE_IMAGE_ID,
+    fixer, report_key_policy, service_linked_role_arn, Fix, ASSUME_WAIT, CONSUMER, OWNER, REPORT_OPERATIONS, ROLE_NAME,
+    RUN_TAG, SESSION_NAME, SOURCE_IMAGE_ID, WAIT,
 };
 
 /// What provisioning created, and who acts.
@@ -106,16 +105,12 @@ pub async fn provision(ctx: &mut RunContext, fix: Fix) -> Result<Provisioned, Ha
 async fn create_owner_key(ctx: &mut RunContext, owner: &Principal, consumer: &str, grants: bool) -> Result<String, HarnessError> {
     let kms = aws_sdk_kms::Client::new(&owner.config);
     let policy = report_key_policy(&owner.account, consumer, grants);
-    let tag = aws_sdk_kms::types::Tag::builder()
-        .tag_key(RUN_TAG)
-        .tag_value(&ctx.run_id)
-        .build()
-        .map_err(|err| scenario_error(format!("KMS tag: {err}")))?;
+    ctx.will_create(owner, ResourceKind::KmsKey, None)?;
     let created = kms
         .create_key()
         .description("wana cross-account-ami-asg: the key of the shared AMI")
         .policy(policy.to_string())
-        .tags(tag)
+        .set_tags(Some(ctx.kms_tags()))
         .send()
         .await;
     let created = ctx.recorder.record_sdk(&owner.label, "kms:CreateKey", created, |out| {
@@ -126,7 +121,9 @@ async fn create_owner_key(ctx: &mut RunContext, owner: &Principal, consumer: &st
         .and_then(|m| m.arn())
         .ok_or_else(|| scenario_error("CreateKey returned no key ARN"))?
         .to_string();
+    ctx.created(owner, ResourceKind::KmsKey, &key_arn)?;
     let alias = format!("alias/{}", ctx.run_id);
+    ctx.will_create(owner, ResourceKind::KmsAlias, Some(&alias))?;
     let result = kms.create_alias().alias_name(&alias).target_key_id(&key_arn).send().await;
     ctx.recorder.record_sdk(&owner.label, "kms:CreateAlias", result, |_| json!({ "AliasName": alias }))?;
     Ok(key_arn)
@@ -136,6 +133,7 @@ async fn create_owner_key(ctx: &mut RunContext, owner: &Principal, consumer: &st
 /// re-encrypted (the usual way to make an encrypted AMI).
 pub async fn encrypted_image(ctx: &mut RunContext, who: &Principal, key: &str, name: &str) -> Result<String, HarnessError> {
     let ec2 = aws_sdk_ec2::Client::new(&who.config);
+    ctx.will_create(who, ResourceKind::Ec2Image, Some(name))?;
     let copied = ec2
         .copy_image()
         .source_image_id(SOURCE_IMAGE_ID)
@@ -149,13 +147,15 @@ pub async fn encrypted_image(ctx: &mut RunContext, who: &Principal, key: &str, n
         json!({ "ImageId": out.image_id(), "Encrypted": true, "KmsKeyId": key })
     })?;
     let image_id = copied.image_id().ok_or_else(|| scenario_error("CopyImage returned no image id"))?.to_string();
+    ctx.created(who, ResourceKind::Ec2Image, &image_id)?;
     wait_image_available(ctx, who, &image_id).await?;
     Ok(image_id)
 }
 
 async fn wait_image_available(ctx: &mut RunContext, who: &Principal, image_id: &str) -> Result<(), HarnessError> {
     let ec2 = aws_sdk_ec2::Client::new(&who.config);
-    for _ in 0..MAX_POLLS {
+    let mut polling = WAIT.start();
+    loop {
         let described = ec2.describe_images().image_ids(image_id).send().await.map_err(|e| StepError::from_sdk(&e))?;
         let state = described.images().first().and_then(|i| i.state()).map(|s| s.as_str().to_string());
         if state.as_deref() == Some("available") {
@@ -176,9 +176,10 @@ async fn wait_image_available(ctx: &mut RunContext, who: &Principal, image_id: &
         if state.as_deref() == Some("failed") {
             return Err(scenario_error(format!("the image {image_id} failed")));
         }
-        ctx.wait(POLL).await;
+        if !polling.again(ctx).await {
+            return Err(scenario_error(format!("the image {image_id} did not become available")));
+        }
     }
-    Err(scenario_error(format!("the image {image_id} did not become available")))
 }
 
 /// Shares the AMI with account `consumer` (launch permission); the snapshot behind it needs no
@@ -209,16 +210,13 @@ async fn create_consumer_role(ctx: &mut RunContext, admin: &Principal, key_arn: 
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{}:root", admin.account)}, "Action": "sts:AssumeRole"}]
     });
-    let tag = aws_sdk_iam::types::Tag::builder()
-        .key(RUN_TAG)
-        .value(&ctx.run_id)
-        .build()
-        .map_err(|err| scenario_error(format!("IAM tag: {err}")))?;
+    let role_name = ctx.name(ROLE_NAME);
+    ctx.will_create(admin, ResourceKind::IamRole, Some(&role_name))?;
     let created = iam
         .create_role()
-        .role_name(ROLE_NAME)
+        .role_name(&role_name)
         .assume_role_policy_document(trust.to_string())
-        .tags(tag)
+        .set_tags(Some(ctx.iam_tags()))
         .send()
         .await;
     let created = ctx.recorder.record_sdk(&admin.label, "iam:CreateRole", created, |out| {
@@ -240,7 +238,7 @@ async fn create_consumer_role(ctx: &mut RunContext, admin: &Principal, key_arn: 
     });
     let result = iam
         .put_role_policy()
-        .role_name(ROLE_NAME)
+        .role_name(&role_name)
         .policy_name("UseSharedAmi")
         .policy_document(policy.to_string())
         .send()
@@ -251,16 +249,14 @@ async fn create_consumer_role(ctx: &mut RunContext, admin: &Principal, key_arn: 
 
 async fn assume_consumer_role(ctx: &mut RunContext, admin: &Principal, role_arn: &str) -> Result<Principal, HarnessError> {
     let label = format!("{ROLE_NAME}@{CONSUMER}");
-    for attempt in 1.. {
+    let mut polling = ASSUME_WAIT.start();
+    loop {
         match ctx.assume_role(admin, role_arn, SESSION_NAME, None, &label).await {
             // IAM is eventually consistent on AWS: a fresh role may not be assumable yet.
-            Err(err) if err.code == "AccessDenied" && attempt < 6 && ctx.backend.kind() == BackendKind::Sandbox => {
-                ctx.wait(POLL).await;
-            }
+            Err(err) if err.code == "AccessDenied" && ctx.backend.kind() == BackendKind::Sandbox && polling.again(ctx).await => {}
             result => return Ok(result?),
         }
     }
-    unreachable!("the loop returns")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -270,14 +266,14 @@ async fn assume_consumer_role(ctx: &mut RunContext, admin: &Principal, role_arn:
 /// terminates the instance again.
 pub async fn launch_directly(ctx: &mut RunContext, p: &Provisioned) -> Result<String, HarnessError> {
     let ec2 = aws_sdk_ec2::Client::new(&p.consumer.config);
-    let tag = Tag::builder().key(RUN_TAG).value(&ctx.run_id).build();
+    ctx.will_create(&p.consumer, ResourceKind::Ec2Instance, None)?;
     let launched = ec2
         .run_instances()
         .image_id(&p.image_id)
         .instance_type("t2.micro".into())
         .min_count(1)
         .max_count(1)
-        .tag_specifications(TagSpecification::builder().resource_type(ResourceType::Instance).tags(tag).build())
+        .tag_specifications(ctx.ec2_tag_specification(ResourceType::Instance))
         .send()
         .await;
     let launched = ctx.recorder.record_sdk(&p.consumer.label, "ec2:RunInstances", launched, |out| {
@@ -291,6 +287,7 @@ pub async fn launch_directly(ctx: &mut RunContext, p: &Provisioned) -> Result<St
         .and_then(|i| i.instance_id())
         .ok_or_else(|| scenario_error("RunInstances returned no instance"))?
         .to_string();
+    ctx.created(&p.consumer, ResourceKind::Ec2Instance, &instance_id)?;
     let (state, _) = settle_instance(ctx, &p.consumer, &instance_id).await?;
     let result = ec2.terminate_instances().instance_ids(&instance_id).send().await;
     ctx.recorder.record_sdk(&p.consumer.label, "ec2:TerminateInstances", result, |_| json!({ "InstanceId": instance_id }))?;
@@ -300,13 +297,14 @@ pub async fn launch_directly(ctx: &mut RunContext, p: &Provisioned) -> Result<St
 /// Waits until an instance leaves its transition and records it: (state, state reason message).
 async fn settle_instance(ctx: &mut RunContext, who: &Principal, instance_id: &str) -> Result<(String, Option<String>), HarnessError> {
     let ec2 = aws_sdk_ec2::Client::new(&who.config);
-    for poll in 1..=MAX_POLLS {
-        ctx.wait(POLL).await;
+    let mut polling = WAIT.start();
+    loop {
+        polling.wait(ctx).await;
         let described = ec2.describe_instances().instance_ids(instance_id).send().await.map_err(|e| StepError::from_sdk(&e));
         let instance = described.map(|out| out.reservations().iter().flat_map(|r| r.instances()).next().cloned());
         let state = instance.as_ref().ok().and_then(|i| i.as_ref()).and_then(|i| i.state()).and_then(|s| s.name()).cloned();
         let moving = matches!(state, Some(InstanceStateName::Pending | InstanceStateName::Stopping | InstanceStateName::ShuttingDown));
-        if !moving || poll == MAX_POLLS {
+        if !moving || polling.exhausted(ctx) {
             ctx.recorder.record(&who.label, "ec2:DescribeInstances", &instance, |instance| {
                 let mut detail = json!({ "InstanceId": instance_id,
                     "State": instance.as_ref().and_then(|i| i.state()).and_then(|s| s.name()).map(|n| n.as_str()) });
@@ -320,12 +318,12 @@ async fn settle_instance(ctx: &mut RunContext, who: &Principal, instance_id: &st
             return Ok((state.map(|s| s.as_str().to_string()).unwrap_or_else(|| "unknown".into()), reason));
         }
     }
-    unreachable!("the last poll returns")
 }
 
 /// The launch template and the group (desired capacity 1), as B's role.
 pub async fn create_group(ctx: &mut RunContext, p: &Provisioned) -> Result<(), HarnessError> {
     let ec2 = aws_sdk_ec2::Client::new(&p.consumer.config);
+    ctx.will_create(&p.consumer, ResourceKind::Ec2LaunchTemplate, Some(&p.template_name))?;
     let created = ec2
         .create_launch_template()
         .launch_template_name(&p.template_name)
@@ -338,6 +336,7 @@ pub async fn create_group(ctx: &mut RunContext, p: &Provisioned) -> Result<(), H
     })?;
     let zone = format!("{}a", p.region);
     let autoscaling = aws_sdk_autoscaling::Client::new(&p.consumer.config);
+    ctx.will_create(&p.consumer, ResourceKind::AutoScalingGroup, Some(&p.group_name))?;
     let created = autoscaling
         .create_auto_scaling_group()
         .auto_scaling_group_name(&p.group_name)
@@ -346,13 +345,7 @@ pub async fn create_group(ctx: &mut RunContext, p: &Provisioned) -> Result<(), H
         .max_size(1)
         .desired_capacity(1)
         .availability_zones(&zone)
-        .tags(
-            aws_sdk_autoscaling::types::Tag::builder()
-                .key(RUN_TAG)
-                .value(&ctx.run_id)
-                .propagate_at_launch(true)
-                .build(),
-        )
+        .set_tags(Some(ctx.autoscaling_tags()))
         .send()
         .await;
     ctx.recorder.record_sdk(&p.consumer.label, "autoscaling:CreateAutoScalingGroup", created, |_| {
@@ -377,14 +370,15 @@ async fn activities(ctx: &mut RunContext, p: &Provisioned) -> Result<Vec<Activit
 /// Waits for the group's first launch to end: `Some` with the failed activity, `None` when it
 /// succeeded. The activity is recorded as `describe-scaling-activities` shows it.
 pub async fn first_failed_launch(ctx: &mut RunContext, p: &Provisioned) -> Result<Option<Activity>, HarnessError> {
-    for poll in 1..=MAX_POLLS {
-        ctx.wait(POLL).await;
+    let mut polling = WAIT.start();
+    loop {
+        polling.wait(ctx).await;
         let found = activities(ctx, p).await;
         // Newest first: the oldest finished activity is the group's first launch.
         let finished = found.as_ref().ok().and_then(|list| {
             list.iter().rev().find(|a| matches!(a.status_code.as_str(), "Successful" | "Failed" | "Cancelled")).cloned()
         });
-        if finished.is_some() || poll == MAX_POLLS || found.is_err() {
+        if finished.is_some() || polling.exhausted(ctx) || found.is_err() {
             let recorded = found.map(|_| finished.clone());
             ctx.recorder.record(&p.consumer.label, "autoscaling:DescribeScalingActivities", &recorded, |activity| match activity {
                 Some(a) => json!({ "StatusCode": a.status_code, "Description": a.description, "StatusMessage": a.status_message, "Cause": a.cause }),
@@ -403,7 +397,6 @@ pub async fn first_failed_launch(ctx: &mut RunContext, p: &Provisioned) -> Resul
             };
         }
     }
-    unreachable!("the last poll returns")
 }
 
 /// Says why the group failed where the direct launch worked, naming the refused KMS call where
@@ -484,21 +477,26 @@ async fn copy_ami_with_own_key(ctx: &mut RunContext, p: &Provisioned) -> Result<
         ]
     });
     let kms = aws_sdk_kms::Client::new(&admin.config);
-    let created = kms.create_key().description("wana cross-account-ami-asg: B's own key").policy(policy.to_string()).send().await;
+    ctx.will_create(&admin, ResourceKind::KmsKey, None)?;
+    let created = kms.create_key().description("wana cross-account-ami-asg: B's own key").policy(policy.to_string()).set_tags(Some(ctx.kms_tags())).send().await;
     let created = ctx.recorder.record_sdk(&admin.label, "kms:CreateKey", created, |out| {
         json!({ "Arn": out.key_metadata().and_then(|m| m.arn()), "Policy": policy })
     })?;
     let key = created.key_metadata().and_then(|m| m.arn()).ok_or_else(|| scenario_error("CreateKey returned no ARN"))?.to_string();
+    ctx.created(&admin, ResourceKind::KmsKey, &key)?;
     let alias = format!("alias/{}-b", ctx.run_id);
+    ctx.will_create(&admin, ResourceKind::KmsAlias, Some(&alias))?;
     let result = kms.create_alias().alias_name(&alias).target_key_id(&key).send().await;
     ctx.recorder.record_sdk(&admin.label, "kms:CreateAlias", result, |_| json!({ "AliasName": alias }))?;
     // B's administrator copies: it may use both keys (B's role may use only A's).
     let ec2 = aws_sdk_ec2::Client::new(&admin.config);
+    let copy_name = format!("{}-copy", ctx.run_id);
+    ctx.will_create(&admin, ResourceKind::Ec2Image, Some(&copy_name))?;
     let copied = ec2
         .copy_image()
         .source_image_id(&p.image_id)
         .source_region(&p.region)
-        .name(format!("{}-copy", ctx.run_id))
+        .name(&copy_name)
         .encrypted(true)
         .kms_key_id(&key)
         .send()
@@ -552,8 +550,9 @@ async fn share_snapshots(ctx: &mut RunContext, owner: &Principal, image_id: &str
 /// Waits for an instance of the group to be `InService`, recording the group as it ends.
 pub async fn wait_in_service(ctx: &mut RunContext, p: &Provisioned) -> Result<bool, HarnessError> {
     let autoscaling = aws_sdk_autoscaling::Client::new(&p.consumer.config);
-    for poll in 1..=MAX_POLLS {
-        ctx.wait(POLL).await;
+    let mut polling = WAIT.start();
+    loop {
+        polling.wait(ctx).await;
         let described = autoscaling
             .describe_auto_scaling_groups()
             .auto_scaling_group_names(&p.group_name)
@@ -563,7 +562,7 @@ pub async fn wait_in_service(ctx: &mut RunContext, p: &Provisioned) -> Result<bo
         let in_service = described.as_ref().is_ok_and(|out| {
             out.auto_scaling_groups().iter().flat_map(|g| g.instances()).any(|i| i.lifecycle_state().map(|s| s.as_str()) == Some("InService"))
         });
-        if in_service || poll == MAX_POLLS || described.is_err() {
+        if in_service || polling.exhausted(ctx) || described.is_err() {
             ctx.recorder.record(&p.consumer.label, "autoscaling:DescribeAutoScalingGroups", &described, |out| {
                 let group = out.auto_scaling_groups().first();
                 json!({
@@ -585,7 +584,6 @@ pub async fn wait_in_service(ctx: &mut RunContext, p: &Provisioned) -> Result<bo
             return Ok(in_service);
         }
     }
-    unreachable!("the last poll returns")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -615,12 +613,12 @@ pub async fn teardown(ctx: &mut RunContext) -> Result<(), HarnessError> {
         deregister_own_images(ctx, who, &run_id).await?;
         delete_run_keys(ctx, who, &run_id).await?;
     }
-    let iam = consumer.iam();
-    if iam.get_role().role_name(ROLE_NAME).send().await.is_ok() {
-        let result = iam.delete_role_policy().role_name(ROLE_NAME).policy_name("UseSharedAmi").send().await;
-        ctx.recorder.record_sdk(&consumer.label, "iam:DeleteRolePolicy", result, |_| json!({ "RoleName": ROLE_NAME }))?;
-        let result = iam.delete_role().role_name(ROLE_NAME).send().await;
-        ctx.recorder.record_sdk(&consumer.label, "iam:DeleteRole", result, |_| json!({ "RoleName": ROLE_NAME }))?;
+    let (iam, role) = (consumer.iam(), ctx.name(ROLE_NAME));
+    if iam.get_role().role_name(&role).send().await.is_ok() {
+        let result = iam.delete_role_policy().role_name(&role).policy_name("UseSharedAmi").send().await;
+        ctx.recorder.record_sdk(&consumer.label, "iam:DeleteRolePolicy", result, |_| json!({ "RoleName": role }))?;
+        let result = iam.delete_role().role_name(&role).send().await;
+        ctx.recorder.record_sdk(&consumer.label, "iam:DeleteRole", result, |_| json!({ "RoleName": role }))?;
     }
     Ok(())
 }

@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use aws_sdk_ec2::types::{Filter, IamInstanceProfileSpecification, InstanceStateName, ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::types::{Filter, IamInstanceProfileSpecification, InstanceStateName, ResourceType};
 use aws_sdk_ssm::types::InstanceInformationStringFilter;
 use serde_json::json;
-use wana_harness::{explain, HarnessError, Principal, RunContext, StepError};
+use wana_harness::{explain, HarnessError, Principal, ResourceKind, RunContext, StepError, Waiter};
 
 use super::{
-    agent_policy, trust_policy, Fix, ACCOUNT, AGENT_POLICY_NAME, IMAGE_NAME_PATTERN, MANAGED_POLICY_ARN, POLL,
-    PROFILE_NAME, PROPAGATION_POLL, PROPAGATION_RETRY_FOR, ROLE_NAME, RUN_TAG, SECOND_ROLE_NAME,
+    agent_policy, trust_policy, Fix, ACCOUNT, AGENT_POLICY_NAME, IMAGE_NAME_PATTERN, MANAGED_POLICY_ARN,
+    PROFILE_NAME, PROPAGATION_POLL, PROPAGATION_RETRY_FOR, ROLE_NAME, RUNNING_WAIT, RUN_TAG, SECOND_ROLE_NAME, WATCH_WAIT,
 };
 
 /// What provisioning created, and who acts.
@@ -50,15 +50,17 @@ pub fn mark(ctx: &RunContext) -> usize {
 pub async fn provision(ctx: &mut RunContext, trust: &[&str]) -> Result<Provisioned, HarnessError> {
     ctx.recorder.set_phase(wana_harness::Phase::Provision);
     let admin = ctx.admin(ACCOUNT)?;
-    let role_arn = create_role(ctx, &admin, ROLE_NAME, trust).await?;
+    let (role, profile) = (ctx.name(ROLE_NAME), ctx.name(PROFILE_NAME));
+    let role_arn = create_role(ctx, &admin, &role, trust).await?;
+    ctx.will_create(&admin, ResourceKind::IamInstanceProfile, Some(&profile))?;
     let iam = admin.iam();
-    let result = iam.create_instance_profile().instance_profile_name(PROFILE_NAME).send().await;
+    let result = iam.create_instance_profile().instance_profile_name(&profile).send().await;
     ctx.recorder.record_sdk(&admin.label, "iam:CreateInstanceProfile", result, |out| {
-        json!({ "InstanceProfileName": PROFILE_NAME, "Arn": out.instance_profile().map(|p| p.arn()) })
+        json!({ "InstanceProfileName": profile, "Arn": out.instance_profile().map(|p| p.arn()) })
     })?;
-    let result = iam.add_role_to_instance_profile().instance_profile_name(PROFILE_NAME).role_name(ROLE_NAME).send().await;
+    let result = iam.add_role_to_instance_profile().instance_profile_name(&profile).role_name(&role).send().await;
     ctx.recorder.record_sdk(&admin.label, "iam:AddRoleToInstanceProfile", result, |_| {
-        json!({ "InstanceProfileName": PROFILE_NAME, "RoleName": ROLE_NAME })
+        json!({ "InstanceProfileName": profile, "RoleName": role })
     })?;
     let image_id = newest_image(ctx, &admin).await?;
     Ok(Provisioned {
@@ -72,17 +74,13 @@ pub async fn provision(ctx: &mut RunContext, trust: &[&str]) -> Result<Provision
 
 async fn create_role(ctx: &mut RunContext, admin: &Principal, name: &str, trust: &[&str]) -> Result<String, HarnessError> {
     let document = trust_policy(trust);
-    let tag = aws_sdk_iam::types::Tag::builder()
-        .key(RUN_TAG)
-        .value(&ctx.run_id)
-        .build()
-        .map_err(|err| scenario_error(format!("IAM tag: {err}")))?;
+    ctx.will_create(admin, ResourceKind::IamRole, Some(name))?;
     let created = admin
         .iam()
         .create_role()
         .role_name(name)
         .assume_role_policy_document(document.to_string())
-        .tags(tag)
+        .set_tags(Some(ctx.iam_tags()))
         .send()
         .await;
     let created = ctx.recorder.record_sdk(&admin.label, "iam:CreateRole", created, |out| {
@@ -94,17 +92,18 @@ async fn create_role(ctx: &mut RunContext, admin: &Principal, name: &str, trust:
 /// The report's second attempt: another role for Systems Manager, added to the same profile.
 /// Returns the error code AWS answered with, `None` if the profile took it.
 pub async fn add_second_role(ctx: &mut RunContext, p: &Provisioned) -> Result<Option<String>, HarnessError> {
-    create_role(ctx, &p.admin, SECOND_ROLE_NAME, &["ec2.amazonaws.com"]).await?;
+    let (second, profile) = (ctx.name(SECOND_ROLE_NAME), ctx.name(PROFILE_NAME));
+    create_role(ctx, &p.admin, &second, &["ec2.amazonaws.com"]).await?;
     let result = p
         .admin
         .iam()
         .add_role_to_instance_profile()
-        .instance_profile_name(PROFILE_NAME)
-        .role_name(SECOND_ROLE_NAME)
+        .instance_profile_name(&profile)
+        .role_name(&second)
         .send()
         .await;
     let result = ctx.recorder.record_sdk(&p.admin.label, "iam:AddRoleToInstanceProfile", result, |_| {
-        json!({ "InstanceProfileName": PROFILE_NAME, "RoleName": SECOND_ROLE_NAME })
+        json!({ "InstanceProfileName": profile, "RoleName": second })
     });
     Ok(match result {
         Ok(_) => {
@@ -157,22 +156,23 @@ pub async fn launch_with_profile(ctx: &mut RunContext, p: &Provisioned) -> Resul
     let ec2 = aws_sdk_ec2::Client::new(&p.admin.config);
     let attempts = (PROPAGATION_RETRY_FOR.as_secs() / PROPAGATION_POLL.as_secs()).max(1) as usize;
     let mut refusals = 0;
+    let profile = ctx.name(PROFILE_NAME);
     for attempt in 1..=attempts {
-        let tag = Tag::builder().key(RUN_TAG).value(&ctx.run_id).build();
+        ctx.will_create(&p.admin, ResourceKind::Ec2Instance, None)?;
         let launched = ec2
             .run_instances()
             .image_id(&p.image_id)
             .instance_type("t3.micro".into())
             .min_count(1)
             .max_count(1)
-            .iam_instance_profile(IamInstanceProfileSpecification::builder().name(PROFILE_NAME).build())
-            .tag_specifications(TagSpecification::builder().resource_type(ResourceType::Instance).tags(tag).build())
+            .iam_instance_profile(IamInstanceProfileSpecification::builder().name(&profile).build())
+            .tag_specifications(ctx.ec2_tag_specification(ResourceType::Instance))
             .send()
             .await;
         let launched = ctx.recorder.record_sdk(&p.admin.label, "ec2:RunInstances", launched, |out| {
             let instance = out.instances().first();
             json!({ "InstanceId": instance.and_then(|i| i.instance_id()),
-                    "IamInstanceProfile": {"Name": PROFILE_NAME},
+                    "IamInstanceProfile": {"Name": profile},
                     "State": instance.and_then(|i| i.state()).and_then(|s| s.name()).map(|n| n.as_str()) })
         });
         match launched {
@@ -187,6 +187,7 @@ pub async fn launch_with_profile(ctx: &mut RunContext, p: &Provisioned) -> Resul
                     ));
                 }
                 let id = out.instances().first().and_then(|i| i.instance_id()).ok_or_else(|| scenario_error("RunInstances returned no instance"))?;
+                ctx.created(&p.admin, ResourceKind::Ec2Instance, id)?;
                 return Ok((id.to_string(), refusals));
             }
             Err(err) if err.code == "InvalidParameterValue" && err.message.contains("iamInstanceProfile") && attempt < attempts => {
@@ -202,8 +203,9 @@ pub async fn launch_with_profile(ctx: &mut RunContext, p: &Provisioned) -> Resul
 /// Waits until the instance is running.
 pub async fn wait_running(ctx: &mut RunContext, p: &Provisioned) -> Result<(), HarnessError> {
     let ec2 = aws_sdk_ec2::Client::new(&p.admin.config);
-    for _ in 0..40 {
-        ctx.wait(Duration::from_secs(15)).await;
+    let mut polling = RUNNING_WAIT.start();
+    while !polling.exhausted(ctx) {
+        polling.wait(ctx).await;
         let described = ec2.describe_instances().instance_ids(&p.instance_id).send().await.map_err(|e| StepError::from_sdk(&e))?;
         let instance = described.reservations().iter().flat_map(|r| r.instances()).next();
         let state = instance.and_then(|i| i.state()).and_then(|s| s.name()).cloned();
@@ -266,12 +268,12 @@ async fn watch(
     window: Duration,
     done: impl Fn(&Option<ManagedNode>) -> bool,
 ) -> Result<Option<ManagedNode>, HarnessError> {
-    let mut watched = Duration::ZERO;
+    let mut polling = Waiter { timeout: window, ..WATCH_WAIT }.start();
     loop {
-        ctx.wait(POLL).await;
-        watched += POLL;
+        polling.wait(ctx).await;
+        let watched = polling.elapsed(ctx);
         let node = describe_node(p).await;
-        let finished = node.as_ref().map_or(true, |n| done(n)) || watched >= window;
+        let finished = node.as_ref().map_or(true, |n| done(n)) || polling.exhausted(ctx);
         if finished {
             // One step per watch: the last look, with how long the scenario watched.
             record_node(ctx, p, &node, watched);
@@ -284,7 +286,7 @@ async fn watch(
 /// instance role's session, or EC2's refused attempt to assume the role.
 pub fn explain_unmanaged(ctx: &mut RunContext, p: &Provisioned, since: usize) {
     let denied = explain::denied_calls(&ctx.backend, since);
-    let session_prefix = format!("arn:aws:sts::{}:assumed-role/{ROLE_NAME}/{}", p.admin.account, p.instance_id);
+    let session_prefix = format!("arn:aws:sts::{}:assumed-role/{}/{}", p.admin.account, ctx.name(ROLE_NAME), p.instance_id);
     let agent = denied.iter().filter(|c| c.principal == session_prefix).collect::<Vec<_>>();
     let assume = denied.iter().find(|c| c.action == "sts:AssumeRole" && c.resource == p.role_arn);
     if let Some(first) = agent.first() {
@@ -324,15 +326,16 @@ pub async fn trust_ssm_too(ctx: &mut RunContext, p: &Provisioned, fix: Fix) -> R
     }
     services.push("ssm.amazonaws.com");
     let document = trust_policy(&services);
-    let result = p.admin.iam().update_assume_role_policy().role_name(ROLE_NAME).policy_document(document.to_string()).send().await;
+    let role = ctx.name(ROLE_NAME);
+    let result = p.admin.iam().update_assume_role_policy().role_name(&role).policy_document(document.to_string()).send().await;
     ctx.recorder.record_sdk(&p.admin.label, "iam:UpdateAssumeRolePolicy", result, |_| {
-        json!({ "RoleName": ROLE_NAME, "PolicyDocument": document })
+        json!({ "RoleName": role, "PolicyDocument": document })
     })?;
     Ok(())
 }
 
 pub fn explain_trust_change(ctx: &mut RunContext, p: &Provisioned, since: usize) {
-    let session = format!("arn:aws:sts::{}:assumed-role/{ROLE_NAME}/{}", p.admin.account, p.instance_id);
+    let session = format!("arn:aws:sts::{}:assumed-role/{}/{}", p.admin.account, ctx.name(ROLE_NAME), p.instance_id);
     let again = explain::denied_calls(&ctx.backend, since).iter().filter(|c| c.principal == session).count();
     let tries = if again > 0 { format!(" The agent tried {again} more time(s) and was denied again.") } else { String::new() };
     ctx.recorder.note(format!(
@@ -349,23 +352,24 @@ pub async fn apply_fix(ctx: &mut RunContext, p: &Provisioned, fix: Fix) -> Resul
     let iam = p.admin.iam();
     match fix {
         Fix::ManagedPolicy | Fix::ManagedPolicyButTrustOnlySsm | Fix::PolicyOnSecondRole => {
-            let role = if fix == Fix::PolicyOnSecondRole { SECOND_ROLE_NAME } else { ROLE_NAME };
-            let result = iam.attach_role_policy().role_name(role).policy_arn(MANAGED_POLICY_ARN).send().await;
+            let role = ctx.name(if fix == Fix::PolicyOnSecondRole { SECOND_ROLE_NAME } else { ROLE_NAME });
+            let result = iam.attach_role_policy().role_name(&role).policy_arn(MANAGED_POLICY_ARN).send().await;
             ctx.recorder.record_sdk(&p.admin.label, "iam:AttachRolePolicy", result, |_| {
                 json!({ "RoleName": role, "PolicyArn": MANAGED_POLICY_ARN })
             })?;
         }
         Fix::InlineAgentPolicy => {
             let document = agent_policy();
+            let role = ctx.name(ROLE_NAME);
             let result = iam
                 .put_role_policy()
-                .role_name(ROLE_NAME)
+                .role_name(&role)
                 .policy_name(AGENT_POLICY_NAME)
                 .policy_document(document.to_string())
                 .send()
                 .await;
             ctx.recorder.record_sdk(&p.admin.label, "iam:PutRolePolicy", result, |_| {
-                json!({ "RoleName": ROLE_NAME, "PolicyName": AGENT_POLICY_NAME, "PolicyDocument": document })
+                json!({ "RoleName": role, "PolicyName": AGENT_POLICY_NAME, "PolicyDocument": document })
             })?;
         }
     }
@@ -396,20 +400,20 @@ pub fn explain_fix_failed(ctx: &mut RunContext, p: &Provisioned, fix: Fix) {
 pub async fn teardown(ctx: &mut RunContext) -> Result<(), HarnessError> {
     let admin = ctx.admin(ACCOUNT)?;
     terminate_tagged(ctx, &admin).await?;
-    let iam = admin.iam();
-    if let Ok(profile) = iam.get_instance_profile().instance_profile_name(PROFILE_NAME).send().await {
+    let (iam, profile_name) = (admin.iam(), ctx.name(PROFILE_NAME));
+    if let Ok(profile) = iam.get_instance_profile().instance_profile_name(&profile_name).send().await {
         let roles: Vec<String> = profile.instance_profile().map(|p| p.roles().iter().map(|r| r.role_name().to_string()).collect()).unwrap_or_default();
         for role in roles {
-            let result = iam.remove_role_from_instance_profile().instance_profile_name(PROFILE_NAME).role_name(&role).send().await;
+            let result = iam.remove_role_from_instance_profile().instance_profile_name(&profile_name).role_name(&role).send().await;
             ctx.recorder.record_sdk(&admin.label, "iam:RemoveRoleFromInstanceProfile", result, |_| {
-                json!({ "InstanceProfileName": PROFILE_NAME, "RoleName": role })
+                json!({ "InstanceProfileName": profile_name, "RoleName": role })
             })?;
         }
-        let result = iam.delete_instance_profile().instance_profile_name(PROFILE_NAME).send().await;
-        ctx.recorder.record_sdk(&admin.label, "iam:DeleteInstanceProfile", result, |_| json!({ "InstanceProfileName": PROFILE_NAME }))?;
+        let result = iam.delete_instance_profile().instance_profile_name(&profile_name).send().await;
+        ctx.recorder.record_sdk(&admin.label, "iam:DeleteInstanceProfile", result, |_| json!({ "InstanceProfileName": profile_name }))?;
     }
-    for role in [ROLE_NAME, SECOND_ROLE_NAME] {
-        delete_role(ctx, &admin, role).await?;
+    for role in [ctx.name(ROLE_NAME), ctx.name(SECOND_ROLE_NAME)] {
+        delete_role(ctx, &admin, &role).await?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use aws_sdk_ec2::types::{Filter, IamInstanceProfileSpecification, InstanceStateName, ResourceType, Tag, TagSpecification};
+use wana_harness::{ResourceKind, Waiter};
 use aws_sdk_ssm::types::{DocumentFormat, DocumentType, InstanceInformationStringFilter};
 use serde_json::json;
 use wana_harness::{HarnessError, Principal, RunContext, StepError};
@@ -42,6 +43,11 @@ fn scenario_error(text: impl Into<String>) -> HarnessError {
     HarnessError::Scenario(text.into())
 }
 
+/// An instance leaves `pending` within minutes (60 looks); both become managed nodes within
+/// half an hour (70 looks).
+const RUNNING_WAIT: Waiter = Waiter::every("the instance to run", Duration::from_secs(10), Duration::from_secs(600));
+const MANAGED_WAIT: Waiter = Waiter::every("the instances in Systems Manager", Duration::from_secs(30), Duration::from_secs(2100));
+
 fn document_name(ctx: &RunContext, what: &str) -> String {
     format!("{}-{what}", ctx.run_id)
 }
@@ -53,6 +59,7 @@ pub async fn provision(ctx: &mut RunContext) -> Result<Provisioned, HarnessError
     ctx.recorder.set_phase(wana_harness::Phase::Provision);
     let admin = ctx.admin(ACCOUNT)?;
     let bucket = format!("{}-reports", ctx.run_id.to_ascii_lowercase());
+    ctx.will_create(&admin, ResourceKind::S3Bucket, Some(&bucket))?;
     create_bucket(ctx, &admin, &bucket).await?;
     let (stale_key_id, stale_secret) = deleted_key(ctx, &admin).await?;
     create_role(ctx, &admin, &bucket).await?;
@@ -103,18 +110,19 @@ async fn create_bucket(ctx: &mut RunContext, admin: &Principal, bucket: &str) ->
 /// An access key of a user that someone once used on an instance, deleted since: its id and
 /// secret are what the stale file holds.
 async fn deleted_key(ctx: &mut RunContext, admin: &Principal) -> Result<(String, String), HarnessError> {
-    let iam = admin.iam();
-    let result = iam.create_user().user_name(LEGACY_USER).send().await;
-    ctx.recorder.record_sdk(&admin.label, "iam:CreateUser", result, |_| json!({ "UserName": LEGACY_USER }))?;
-    let created = iam.create_access_key().user_name(LEGACY_USER).send().await;
+    let (iam, user) = (admin.iam(), ctx.name(LEGACY_USER));
+    ctx.will_create(admin, ResourceKind::IamUser, Some(&user))?;
+    let result = iam.create_user().user_name(&user).set_tags(Some(ctx.iam_tags())).send().await;
+    ctx.recorder.record_sdk(&admin.label, "iam:CreateUser", result, |_| json!({ "UserName": user }))?;
+    let created = iam.create_access_key().user_name(&user).send().await;
     let created = ctx.recorder.record_sdk(&admin.label, "iam:CreateAccessKey", created, |out| {
-        json!({ "UserName": LEGACY_USER, "AccessKeyId": out.access_key().map(|k| k.access_key_id()) })
+        json!({ "UserName": user, "AccessKeyId": out.access_key().map(|k| k.access_key_id()) })
     })?;
     let key = created.access_key().ok_or_else(|| scenario_error("CreateAccessKey returned no key"))?;
     let (id, secret) = (key.access_key_id().to_string(), key.secret_access_key().to_string());
     ctx.recorder.register_secret(&secret);
-    let result = iam.delete_access_key().user_name(LEGACY_USER).access_key_id(&id).send().await;
-    ctx.recorder.record_sdk(&admin.label, "iam:DeleteAccessKey", result, |_| json!({ "UserName": LEGACY_USER, "AccessKeyId": id }))?;
+    let result = iam.delete_access_key().user_name(&user).access_key_id(&id).send().await;
+    ctx.recorder.record_sdk(&admin.label, "iam:DeleteAccessKey", result, |_| json!({ "UserName": user, "AccessKeyId": id }))?;
     Ok((id, secret))
 }
 
@@ -123,18 +131,20 @@ async fn deleted_key(ctx: &mut RunContext, admin: &Principal) -> Result<(String,
 async fn create_role(ctx: &mut RunContext, admin: &Principal, bucket: &str) -> Result<(), HarnessError> {
     let iam = admin.iam();
     let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
-    let tag = aws_sdk_iam::types::Tag::builder().key(RUN_TAG).value(&ctx.run_id).build().map_err(|e| scenario_error(format!("IAM tag: {e}")))?;
-    let result = iam.create_role().role_name(ROLE_NAME).assume_role_policy_document(trust.to_string()).tags(tag).send().await;
-    ctx.recorder.record_sdk(&admin.label, "iam:CreateRole", result, |_| json!({ "RoleName": ROLE_NAME, "AssumeRolePolicyDocument": trust }))?;
+    let (role, profile) = (ctx.name(ROLE_NAME), ctx.name(PROFILE_NAME));
+    ctx.will_create(admin, ResourceKind::IamRole, Some(&role))?;
+    let result = iam.create_role().role_name(&role).assume_role_policy_document(trust.to_string()).set_tags(Some(ctx.iam_tags())).send().await;
+    ctx.recorder.record_sdk(&admin.label, "iam:CreateRole", result, |_| json!({ "RoleName": role, "AssumeRolePolicyDocument": trust }))?;
     let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": format!("arn:aws:s3:::{bucket}/*")}]});
-    let result = iam.put_role_policy().role_name(ROLE_NAME).policy_name("upload-reports").policy_document(policy.to_string()).send().await;
-    ctx.recorder.record_sdk(&admin.label, "iam:PutRolePolicy", result, |_| json!({ "RoleName": ROLE_NAME, "PolicyName": "upload-reports", "PolicyDocument": policy }))?;
-    let result = iam.attach_role_policy().role_name(ROLE_NAME).policy_arn(MANAGED_POLICY_ARN).send().await;
-    ctx.recorder.record_sdk(&admin.label, "iam:AttachRolePolicy", result, |_| json!({ "RoleName": ROLE_NAME, "PolicyArn": MANAGED_POLICY_ARN }))?;
-    let result = iam.create_instance_profile().instance_profile_name(PROFILE_NAME).send().await;
-    ctx.recorder.record_sdk(&admin.label, "iam:CreateInstanceProfile", result, |_| json!({ "InstanceProfileName": PROFILE_NAME }))?;
-    let result = iam.add_role_to_instance_profile().instance_profile_name(PROFILE_NAME).role_name(ROLE_NAME).send().await;
-    ctx.recorder.record_sdk(&admin.label, "iam:AddRoleToInstanceProfile", result, |_| json!({ "InstanceProfileName": PROFILE_NAME, "RoleName": ROLE_NAME }))?;
+    let result = iam.put_role_policy().role_name(&role).policy_name("upload-reports").policy_document(policy.to_string()).send().await;
+    ctx.recorder.record_sdk(&admin.label, "iam:PutRolePolicy", result, |_| json!({ "RoleName": role, "PolicyName": "upload-reports", "PolicyDocument": policy }))?;
+    let result = iam.attach_role_policy().role_name(&role).policy_arn(MANAGED_POLICY_ARN).send().await;
+    ctx.recorder.record_sdk(&admin.label, "iam:AttachRolePolicy", result, |_| json!({ "RoleName": role, "PolicyArn": MANAGED_POLICY_ARN }))?;
+    ctx.will_create(admin, ResourceKind::IamInstanceProfile, Some(&profile))?;
+    let result = iam.create_instance_profile().instance_profile_name(&profile).send().await;
+    ctx.recorder.record_sdk(&admin.label, "iam:CreateInstanceProfile", result, |_| json!({ "InstanceProfileName": profile }))?;
+    let result = iam.add_role_to_instance_profile().instance_profile_name(&profile).role_name(&role).send().await;
+    ctx.recorder.record_sdk(&admin.label, "iam:AddRoleToInstanceProfile", result, |_| json!({ "InstanceProfileName": profile, "RoleName": role }))?;
     Ok(())
 }
 
@@ -154,20 +164,19 @@ async fn newest_image(admin: &Principal) -> Result<String, HarnessError> {
 
 /// Launches one instance with the profile, retrying while IAM's propagation to EC2 refuses it.
 async fn launch(ctx: &mut RunContext, admin: &Principal, image_id: &str, name: &str) -> Result<String, HarnessError> {
-    let ec2 = aws_sdk_ec2::Client::new(&admin.config);
+    let (ec2, profile) = (aws_sdk_ec2::Client::new(&admin.config), ctx.name(PROFILE_NAME));
     for attempt in 1..=30 {
-        let tags = TagSpecification::builder()
-            .resource_type(ResourceType::Instance)
-            .tags(Tag::builder().key(RUN_TAG).value(&ctx.run_id).build())
-            .tags(Tag::builder().key("Name").value(name).build())
-            .build();
+        let mut tags = ctx.ec2_tags();
+        tags.push(Tag::builder().key("Name").value(name).build());
+        let tags = TagSpecification::builder().resource_type(ResourceType::Instance).set_tags(Some(tags)).build();
+        ctx.will_create(admin, ResourceKind::Ec2Instance, None)?;
         let launched = ec2
             .run_instances()
             .image_id(image_id)
             .instance_type("t3.micro".into())
             .min_count(1)
             .max_count(1)
-            .iam_instance_profile(IamInstanceProfileSpecification::builder().name(PROFILE_NAME).build())
+            .iam_instance_profile(IamInstanceProfileSpecification::builder().name(&profile).build())
             .tag_specifications(tags)
             .send()
             .await
@@ -178,10 +187,12 @@ async fn launch(ctx: &mut RunContext, admin: &Principal, image_id: &str, name: &
             }
             launched => {
                 ctx.recorder.record(&admin.label, "ec2:RunInstances", &launched, |out| {
-                    json!({ "Name": name, "InstanceId": out.instances().first().and_then(|i| i.instance_id()), "IamInstanceProfile": {"Name": PROFILE_NAME} })
+                    json!({ "Name": name, "InstanceId": out.instances().first().and_then(|i| i.instance_id()), "IamInstanceProfile": {"Name": profile} })
                 });
                 let out = launched?;
-                return out.instances().first().and_then(|i| i.instance_id()).map(str::to_string).ok_or_else(|| scenario_error("RunInstances returned no instance"));
+                let id = out.instances().first().and_then(|i| i.instance_id()).ok_or_else(|| scenario_error("RunInstances returned no instance"))?;
+                ctx.created(admin, ResourceKind::Ec2Instance, id)?;
+                return Ok(id.to_string());
             }
         }
     }
@@ -190,8 +201,9 @@ async fn launch(ctx: &mut RunContext, admin: &Principal, image_id: &str, name: &
 
 async fn wait_running(ctx: &mut RunContext, admin: &Principal, id: &str) -> Result<(), HarnessError> {
     let ec2 = aws_sdk_ec2::Client::new(&admin.config);
-    for _ in 0..60 {
-        ctx.wait(Duration::from_secs(10)).await;
+    let mut polling = RUNNING_WAIT.start();
+    while !polling.exhausted(ctx) {
+        polling.wait(ctx).await;
         let out = ec2.describe_instances().instance_ids(id).send().await.map_err(|e| StepError::from_sdk(&e))?;
         let state = out.reservations().iter().flat_map(|r| r.instances()).next().and_then(|i| i.state()).and_then(|s| s.name()).cloned();
         match state {
@@ -211,8 +223,9 @@ async fn wait_managed(ctx: &mut RunContext, admin: &Principal, ids: &[&str]) -> 
         .set_values(Some(ids.iter().map(|s| s.to_string()).collect()))
         .build()
         .map_err(|e| scenario_error(e.to_string()))?;
-    for _ in 0..70 {
-        ctx.wait(Duration::from_secs(30)).await;
+    let mut polling = MANAGED_WAIT.start();
+    while !polling.exhausted(ctx) {
+        polling.wait(ctx).await;
         let out = ssm.describe_instance_information().filters(filter.clone()).send().await.map_err(|e| StepError::from_sdk(&e));
         let online = out.as_ref().map(|o| o.instance_information_list().iter().filter(|i| i.ping_status().map(|s| s.as_str()) == Some("Online")).count()).unwrap_or(0);
         if online == ids.len() {
@@ -230,6 +243,7 @@ async fn wait_managed(ctx: &mut RunContext, admin: &Principal, ids: &[&str]) -> 
 pub async fn create_document(ctx: &mut RunContext, p: &Provisioned, what: &str, content: &str) -> Result<String, HarnessError> {
     let name = document_name(ctx, what);
     let ssm = aws_sdk_ssm::Client::new(&p.admin.config);
+    ctx.will_create(&p.admin, ResourceKind::SsmDocument, Some(&name))?;
     let result = ssm
         .create_document()
         .name(&name)
@@ -289,10 +303,8 @@ async fn send(
 
 async fn wait_invocation(ctx: &mut RunContext, p: &Provisioned, command_id: &str, instance: &str) -> Result<Invocation, HarnessError> {
     let ssm = aws_sdk_ssm::Client::new(&p.admin.config);
-    let mut waited = Duration::ZERO;
-    while waited < COMMAND_WITHIN {
-        ctx.pause(POLL).await;
-        waited += POLL;
+    let mut polling = Waiter::every("the command to end", POLL, COMMAND_WITHIN).start();
+    while polling.again_pausing(ctx).await {
         let out = match ssm.get_command_invocation().command_id(command_id).instance_id(instance).send().await {
             // Eventual consistency: an invocation may not be visible at once.
             Err(err) if err.as_service_error().is_some_and(|e| e.is_invocation_does_not_exist()) => continue,
@@ -478,21 +490,21 @@ pub async fn teardown(ctx: &mut RunContext) -> Result<(), HarnessError> {
         let result = s3.delete_bucket().bucket(&bucket).send().await;
         ctx.recorder.record_sdk(&admin.label, "s3:DeleteBucket", result, |_| json!({ "Bucket": bucket }))?;
     }
-    let iam = admin.iam();
-    if iam.get_instance_profile().instance_profile_name(PROFILE_NAME).send().await.is_ok() {
-        let _ = iam.remove_role_from_instance_profile().instance_profile_name(PROFILE_NAME).role_name(ROLE_NAME).send().await;
-        let result = iam.delete_instance_profile().instance_profile_name(PROFILE_NAME).send().await;
-        ctx.recorder.record_sdk(&admin.label, "iam:DeleteInstanceProfile", result, |_| json!({ "InstanceProfileName": PROFILE_NAME }))?;
+    let (iam, role, profile, user) = (admin.iam(), ctx.name(ROLE_NAME), ctx.name(PROFILE_NAME), ctx.name(LEGACY_USER));
+    if iam.get_instance_profile().instance_profile_name(&profile).send().await.is_ok() {
+        let _ = iam.remove_role_from_instance_profile().instance_profile_name(&profile).role_name(&role).send().await;
+        let result = iam.delete_instance_profile().instance_profile_name(&profile).send().await;
+        ctx.recorder.record_sdk(&admin.label, "iam:DeleteInstanceProfile", result, |_| json!({ "InstanceProfileName": profile }))?;
     }
-    if iam.get_role().role_name(ROLE_NAME).send().await.is_ok() {
-        let _ = iam.detach_role_policy().role_name(ROLE_NAME).policy_arn(MANAGED_POLICY_ARN).send().await;
-        let _ = iam.delete_role_policy().role_name(ROLE_NAME).policy_name("upload-reports").send().await;
-        let result = iam.delete_role().role_name(ROLE_NAME).send().await;
-        ctx.recorder.record_sdk(&admin.label, "iam:DeleteRole", result, |_| json!({ "RoleName": ROLE_NAME }))?;
+    if iam.get_role().role_name(&role).send().await.is_ok() {
+        let _ = iam.detach_role_policy().role_name(&role).policy_arn(MANAGED_POLICY_ARN).send().await;
+        let _ = iam.delete_role_policy().role_name(&role).policy_name("upload-reports").send().await;
+        let result = iam.delete_role().role_name(&role).send().await;
+        ctx.recorder.record_sdk(&admin.label, "iam:DeleteRole", result, |_| json!({ "RoleName": role }))?;
     }
-    if iam.get_user().user_name(LEGACY_USER).send().await.is_ok() {
-        let result = iam.delete_user().user_name(LEGACY_USER).send().await;
-        ctx.recorder.record_sdk(&admin.label, "iam:DeleteUser", result, |_| json!({ "UserName": LEGACY_USER }))?;
+    if iam.get_user().user_name(&user).send().await.is_ok() {
+        let result = iam.delete_user().user_name(&user).send().await;
+        ctx.recorder.record_sdk(&admin.label, "iam:DeleteUser", result, |_| json!({ "UserName": user }))?;
     }
     Ok(())
 }

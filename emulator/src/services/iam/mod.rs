@@ -31,6 +31,7 @@
 //!
 //! `MaxItems` (1..=1000, default 100 as in IAM) and `Marker`: a truncated page carries
 
+mod aliases;
 mod entity;
 mod instance_profiles;
 mod keys;
@@ -122,6 +123,10 @@ pub fn handle(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsErr
         "AddRoleToInstanceProfile" => instance_profiles::add_role_to_instance_profile(world, call),
         "RemoveRoleFromInstanceProfile" => instance_profiles::remove_role_from_instance_profile(world, call),
         "DeleteInstanceProfile" => instance_profiles::delete_instance_profile(world, call),
+
+        "CreateAccountAlias" => aliases::create_account_alias(world, call),
+        "ListAccountAliases" => aliases::list_account_aliases(world, call),
+        "DeleteAccountAlias" => aliases::delete_account_alias(world, call),
         _ => return None,
     })
 }

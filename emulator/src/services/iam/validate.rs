@@ -62,6 +62,20 @@ impl Validation {
         }
     }
 
+    /// An account alias: 3 to 63 lowercase letters, digits and dashes, neither first nor last,
+    /// never two in a row (`^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$`).
+    pub fn account_alias(&mut self, member: &str, value: &str) -> &mut Self {
+        self.length(member, value, 3, 63);
+        let bytes = value.as_bytes();
+        let ok = bytes.len() >= 2
+            && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+            && bytes[0] != b'-'
+            && bytes[bytes.len() - 1] != b'-'
+            && !value.contains("--");
+        self.pattern(member, value, ok, "^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$");
+        self
+    }
+
     /// User, role, instance profile and policy names: `[\w+=,.@-]+` of `1..=max` characters.
     pub fn name(&mut self, member: &str, value: &str, max: usize) -> &mut Self {
         self.length(member, value, 1, max);

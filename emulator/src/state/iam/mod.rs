@@ -34,6 +34,7 @@
 //! role that is not in the instance profile it is removed from, and the order in which
 //! `DeleteRole` reports its conflicts.
 
+mod aliases;
 mod attachments;
 pub mod errors;
 mod inline_policies;
@@ -159,6 +160,8 @@ pub struct IamState {
     /// Tags of users, roles, instance profiles and customer managed policies, by the entity's
     /// unique id (which, unlike a user's name, never changes).
     pub tags: BTreeMap<String, Vec<Tag>>,
+    /// The account's alias (`ListAccountAliases`), unique across accounts.
+    pub account_alias: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------

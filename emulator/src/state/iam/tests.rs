@@ -405,3 +405,19 @@ fn documents_are_url_encoded_like_iam(#[case] text: &str, #[case] encoded: &str)
 fn policy_sizes_ignore_whitespace() {
     assert_eq!(policy_size("{ \"a\" :\n 1 }"), 7);
 }
+
+#[test]
+fn an_account_alias_is_unique_across_accounts_and_replaced_by_a_new_one() {
+    let mut world = world();
+    assert_eq!(world.account_aliases(ACCOUNT).unwrap(), Vec::<String>::new());
+    world.create_account_alias(ACCOUNT, "acme-sandbox").unwrap();
+    world.create_account_alias(ACCOUNT, "acme-prod").unwrap();
+    assert_eq!(world.account_aliases(ACCOUNT).unwrap(), ["acme-prod"], "one alias per account");
+    let (code, status, message) = code_and_message(world.create_account_alias("222222222222", "acme-prod"));
+    assert_eq!((code.as_str(), status), ("EntityAlreadyExists", 409));
+    assert_eq!(message, "The account alias acme-prod already exists.");
+    let (code, _, _) = code_and_message(world.delete_account_alias(ACCOUNT, "acme-sandbox"));
+    assert_eq!(code, "NoSuchEntity");
+    world.delete_account_alias(ACCOUNT, "acme-prod").unwrap();
+    assert!(world.account_aliases(ACCOUNT).unwrap().is_empty());
+}
