@@ -2,11 +2,12 @@
 //!
 //! Exit codes: 0 success; 1 a failure (a run whose verdict differs from its expectation, a
 //! failed test run, an error); 2 a usage error (unknown trap, account, option); 3 the trap has no
-//! runnable scenario yet.
+//! runnable scenario yet. `nightly` has its own (see `nightly/mod.rs` and README.md).
 
 mod bench;
 mod catalog;
 mod emulator;
+mod nightly;
 mod out;
 mod repro;
 mod test_command;
@@ -22,7 +23,7 @@ use tracing_subscriber::EnvFilter;
     bin_name = "cargo xtask",
     about = "wana (罠): AWS permission traps as runnable scenarios",
     after_help = "Exit codes: 0 ok, 1 failure or unexpected verdict, 2 usage error, \
-                  3 trap not runnable yet."
+                  3 trap not runnable yet (nightly: backend unavailable)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -37,6 +38,8 @@ enum Command {
     Show(catalog::ShowArgs),
     /// Reproduce a trap: provision, trigger, observe, fix, verify, tear down.
     Repro(repro::ReproArgs),
+    /// Run the traps for CI: junit.xml, results.json and the drift report (report.md) in --out.
+    Nightly(nightly::NightlyArgs),
     /// Serve the emulator for the AWS CLI or an SDK, or print the environment to reach it.
     Emulator(emulator::EmulatorArgs),
     /// The project's test command: installs the AWS CLI into .venv, then runs every test.
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Command::List => catalog::list(),
         Command::Show(args) => catalog::show(&args),
         Command::Repro(args) => repro::run(&args),
+        Command::Nightly(args) => nightly::run(&args),
         Command::Emulator(args) => emulator::run(&args),
         Command::Test(args) => test_command::run(&args),
         Command::Bench => bench::run(),
