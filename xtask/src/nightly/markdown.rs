@@ -87,7 +87,7 @@ pub fn render(results: &Results, snapshots_shown_as: &str) -> String {
                 if let Some(new) = &entry.new_snapshot {
                     let _ = writeln!(
                         md,
-                        "If this is AWS's behaviour now, accept it: copy `{new}` of this run's \
+                        "To accept this outcome, copy `{new}` of this run's \
                          output to `{snapshots_shown_as}/{}`.\n",
                         comparison.reference
                     );
