@@ -132,8 +132,13 @@ pub fn compare(reference: &RunReport, observed: &RunReport) -> Vec<Difference> {
             .filter(|note| !reference.narrative_notes.contains(note))
             .collect();
         let join = |notes: Vec<&String>| {
-            (!notes.is_empty())
-                .then(|| notes.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(" / "))
+            (!notes.is_empty()).then(|| {
+                notes
+                    .iter()
+                    .map(|n| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            })
         };
         out.push(Difference {
             kind: DriftKind::NotesChanged,
@@ -211,16 +216,31 @@ fn compare_steps(reference: &[Step], observed: &[Step], out: &mut Vec<Difference
             i += 1;
             j += 1;
         } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            out.push(one_sided(DriftKind::NewStep, &observed[j], None, Some(&observed[j])));
+            out.push(one_sided(
+                DriftKind::NewStep,
+                &observed[j],
+                None,
+                Some(&observed[j]),
+            ));
             j += 1;
         } else {
-            out.push(one_sided(DriftKind::MissingStep, &reference[i], Some(&reference[i]), None));
+            out.push(one_sided(
+                DriftKind::MissingStep,
+                &reference[i],
+                Some(&reference[i]),
+                None,
+            ));
             i += 1;
         }
     }
 }
 
-fn one_sided(kind: DriftKind, step: &Step, reference: Option<&Step>, observed: Option<&Step>) -> Difference {
+fn one_sided(
+    kind: DriftKind,
+    step: &Step,
+    reference: Option<&Step>,
+    observed: Option<&Step>,
+) -> Difference {
     Difference {
         kind,
         phase: Some(step.phase.to_string()),
@@ -268,7 +288,11 @@ pub fn without_account_names(report: &RunReport) -> RunReport {
         plain.push_str(&rest[..at]);
         let after = &rest[at + "<account-".len()..];
         match after.find('>') {
-            Some(end) if after[..end].chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => {
+            Some(end)
+                if after[..end]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+            {
                 plain.push_str("<account>");
                 rest = &after[end + 1..];
             }

@@ -136,7 +136,9 @@ mod tests {
     fn plan() -> Vec<Planned> {
         let mut planned = Vec::new();
         for trap in wana_scenarios::catalog() {
-            let Some(scenario) = trap.scenario else { continue };
+            let Some(scenario) = trap.scenario else {
+                continue;
+            };
             for profile in BehaviourProfile::ALL {
                 planned.push(Planned {
                     trap: trap.id,
@@ -169,7 +171,10 @@ mod tests {
         let planned = plan();
         for backend in [BackendKind::Sandbox, BackendKind::Localstack] {
             let lanes = lanes(backend, &planned);
-            let runnable = wana_scenarios::catalog().iter().filter(|t| t.is_runnable()).count();
+            let runnable = wana_scenarios::catalog()
+                .iter()
+                .filter(|t| t.is_runnable())
+                .count();
             assert_eq!(lanes.len(), runnable, "{backend}");
             assert_eq!(
                 names(&lanes)[0],

@@ -31,9 +31,19 @@ const PHASES: [Phase; 6] = [
 
 enum Status {
     Passed,
-    Failure { kind: String, message: String, text: String },
-    Error { kind: String, message: String, text: String },
-    Skipped { message: String },
+    Failure {
+        kind: String,
+        message: String,
+        text: String,
+    },
+    Error {
+        kind: String,
+        message: String,
+        text: String,
+    },
+    Skipped {
+        message: String,
+    },
 }
 
 struct Case {
@@ -69,7 +79,12 @@ fn suite<'a>(suites: &'a mut Vec<Suite>, trap: &str) -> &'a mut Suite {
     let index = match suites.iter().position(|s| s.trap == trap) {
         Some(index) => index,
         None => {
-            suites.push(Suite { trap: trap.to_string(), cases: Vec::new(), time: 0.0, started_at: None });
+            suites.push(Suite {
+                trap: trap.to_string(),
+                cases: Vec::new(),
+                time: 0.0,
+                started_at: None,
+            });
             suites.len() - 1
         }
     };
@@ -80,13 +95,16 @@ fn suite<'a>(suites: &'a mut Vec<Suite>, trap: &str) -> &'a mut Suite {
 pub fn render(results: &Results) -> String {
     let mut suites: Vec<Suite> = Vec::new();
     for entry in &results.runs {
-        let comparison = results.drift.iter().find(|c| {
-            c.trap == entry.report.trap && c.profile == entry.report.profile.name()
-        });
+        let comparison = results
+            .drift
+            .iter()
+            .find(|c| c.trap == entry.report.trap && c.profile == entry.report.profile.name());
         let suite = suite(&mut suites, &entry.report.trap);
         suite.cases.extend(run_cases(entry, comparison));
         suite.time += entry.duration_seconds;
-        suite.started_at.get_or_insert_with(|| entry.started_at.clone());
+        suite
+            .started_at
+            .get_or_insert_with(|| entry.started_at.clone());
     }
     for not_run in &results.not_run {
         let status = match &results.backend_unavailable {
@@ -231,7 +249,9 @@ fn verdict_status(report: &RunReport, run_level: &[&Difference], reference: &str
             text: error,
         };
     }
-    if report.verdict == Verdict::Unsupported && report.expected_verdict == Some(Verdict::Unsupported) {
+    if report.verdict == Verdict::Unsupported
+        && report.expected_verdict == Some(Verdict::Unsupported)
+    {
         return Status::Skipped {
             message: report
                 .error
@@ -247,10 +267,17 @@ fn verdict_status(report: &RunReport, run_level: &[&Difference], reference: &str
             .find(|s| !s.ok)
             .map(|s| format!("; last failed step {}: {}", step_key(s), step_outcome(s)))
             .unwrap_or_default();
-        let reason = report.error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
+        let reason = report
+            .error
+            .as_deref()
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default();
         return Status::Failure {
             kind: "verdict".into(),
-            message: format!("verdict {}{reason}, expected {expected}{last_failure}", report.verdict),
+            message: format!(
+                "verdict {}{reason}, expected {expected}{last_failure}",
+                report.verdict
+            ),
             text: drift_lines(run_level, reference),
         };
     }
@@ -319,7 +346,10 @@ pub fn describe(difference: &Difference, reference: &str, observed: &str) -> Str
 }
 
 fn write_case(xml: &mut String, case: &Case) {
-    let time = case.time.map(|t| format!(" time=\"{t:.3}\"")).unwrap_or_default();
+    let time = case
+        .time
+        .map(|t| format!(" time=\"{t:.3}\""))
+        .unwrap_or_default();
     let _ = write!(
         xml,
         "    <testcase classname=\"{}\" name=\"{}\"{time}>",
@@ -328,7 +358,11 @@ fn write_case(xml: &mut String, case: &Case) {
     );
     match &case.status {
         Status::Passed => {}
-        Status::Failure { kind, message, text } => {
+        Status::Failure {
+            kind,
+            message,
+            text,
+        } => {
             let _ = write!(
                 xml,
                 "\n      <failure type=\"{}\" message=\"{}\">{}</failure>",
@@ -337,7 +371,11 @@ fn write_case(xml: &mut String, case: &Case) {
                 text_node(text)
             );
         }
-        Status::Error { kind, message, text } => {
+        Status::Error {
+            kind,
+            message,
+            text,
+        } => {
             let _ = write!(
                 xml,
                 "\n      <error type=\"{}\" message=\"{}\">{}</error>",
@@ -351,7 +389,11 @@ fn write_case(xml: &mut String, case: &Case) {
         }
     }
     if !case.output.is_empty() {
-        let _ = write!(xml, "\n      <system-out>{}</system-out>", text_node(&case.output));
+        let _ = write!(
+            xml,
+            "\n      <system-out>{}</system-out>",
+            text_node(&case.output)
+        );
     }
     if matches!(case.status, Status::Passed) && case.output.is_empty() {
         xml.push_str("</testcase>\n");

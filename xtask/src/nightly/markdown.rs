@@ -19,10 +19,18 @@ pub fn render(results: &Results, snapshots_shown_as: &str) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# wana nightly on {}\n", results.backend);
     let runs = &results.runs;
-    let off = runs.iter().filter(|e| !e.report.matches_expectation).count();
+    let off = runs
+        .iter()
+        .filter(|e| !e.report.matches_expectation)
+        .count();
     let drifted = runs
         .iter()
-        .filter(|e| matches!(e.snapshot_status, SnapshotStatus::Drifted | SnapshotStatus::Unreadable))
+        .filter(|e| {
+            matches!(
+                e.snapshot_status,
+                SnapshotStatus::Drifted | SnapshotStatus::Unreadable
+            )
+        })
         .count();
     let missing = runs
         .iter()
@@ -104,14 +112,25 @@ pub fn render(results: &Results, snapshots_shown_as: &str) -> String {
                 "### {} ({}): {} against {}\n",
                 comparison.trap, comparison.profile, comparison.observed, comparison.reference
             );
-            list(&mut md, comparison, &comparison.reference, &comparison.observed);
+            list(
+                &mut md,
+                comparison,
+                &comparison.reference,
+                &comparison.observed,
+            );
         }
     }
 
     if !results.not_run.is_empty() {
         md.push_str("## Not run\n\n");
         for not_run in &results.not_run {
-            let _ = writeln!(md, "- {} ({}): {}", not_run.trap, not_run.profile, inline(&not_run.reason));
+            let _ = writeln!(
+                md,
+                "- {} ({}): {}",
+                not_run.trap,
+                not_run.profile,
+                inline(&not_run.reason)
+            );
         }
         md.push('\n');
     }
@@ -160,7 +179,10 @@ fn item(difference: &Difference, reference: &str, observed: &str) -> String {
     if let Some(step) = &difference.step {
         let _ = write!(text, " at {}", code(step));
     }
-    for (label, value) in [(reference, &difference.reference), (observed, &difference.observed)] {
+    for (label, value) in [
+        (reference, &difference.reference),
+        (observed, &difference.observed),
+    ] {
         if let Some(value) = value {
             let _ = write!(text, "\n  - {label}: {}", code(value));
         }
@@ -182,13 +204,13 @@ fn inline(text: &str) -> String {
 /// A code span that survives backticks inside the text.
 fn code(text: &str) -> String {
     let text = inline(text);
-    let longest_run = text
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest_run = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest_run + 1);
-    let pad = if text.starts_with('`') || text.ends_with('`') { " " } else { "" };
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
     format!("{fence}{pad}{text}{pad}{fence}")
 }
 

@@ -28,7 +28,9 @@ use std::{
 use anyhow::Context as _;
 use chrono::{SecondsFormat, Utc};
 use clap::Args;
-use wana_harness::{aws_cli::workspace_root, Backend, BackendKind, BehaviourProfile, Redactor, Verdict};
+use wana_harness::{
+    aws_cli::workspace_root, Backend, BackendKind, BehaviourProfile, Redactor, Verdict,
+};
 
 use self::{
     drift::{compare, without_account_names, Comparison, Difference, DriftKind},
@@ -83,7 +85,9 @@ pub fn run(args: &NightlyArgs) -> anyhow::Result<ExitCode> {
     let planned = plan(backend, &args.traps)?;
     let snapshots_dir = match &args.snapshots {
         Some(dir) if !dir.is_dir() => {
-            return Err(UsageError(format!("--snapshots {}: not a directory", dir.display())).into())
+            return Err(
+                UsageError(format!("--snapshots {}: not a directory", dir.display())).into(),
+            )
         }
         Some(dir) => dir.clone(),
         None => workspace_root().join("snapshots"),
@@ -93,7 +97,10 @@ pub fn run(args: &NightlyArgs) -> anyhow::Result<ExitCode> {
     if previous.is_file() {
         match other_backend_runs(&previous, backend) {
             Ok(runs) => merge(&mut others, runs),
-            Err(err) => eprintln!("nightly: ignoring the earlier {}: {err:#}", previous.display()),
+            Err(err) => eprintln!(
+                "nightly: ignoring the earlier {}: {err:#}",
+                previous.display()
+            ),
         }
     }
     for path in &args.compare_with {
@@ -104,7 +111,9 @@ pub fn run(args: &NightlyArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(args.out.join("snapshots"))
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     if backend == BackendKind::Emulator
-        && planned.iter().any(|run| run.scenario.runs_aws_cli_on_instances())
+        && planned
+            .iter()
+            .any(|run| run.scenario.runs_aws_cli_on_instances())
         && std::env::var_os(wana_harness::aws_cli::AWS_CLI_ENV).is_none_or(|v| v.is_empty())
     {
         // The emulator's instances run the real AWS CLI from `<workspace>/.venv`.
@@ -130,7 +139,12 @@ pub fn run(args: &NightlyArgs) -> anyhow::Result<ExitCode> {
         format: results::FORMAT,
         backend,
         started_at,
-        redaction: if args.no_redact { "secrets-only" } else { "full" }.into(),
+        redaction: if args.no_redact {
+            "secrets-only"
+        } else {
+            "full"
+        }
+        .into(),
         interrupted: interrupted.load(Ordering::SeqCst),
         backend_unavailable: unavailable.as_deref().map(|r| redactor.redact_text(r)),
         exit_code: 0,
@@ -167,13 +181,22 @@ pub fn run(args: &NightlyArgs) -> anyhow::Result<ExitCode> {
     results.other_backends = others;
     results.exit_code = exit_code(&results, args.fail_on_drift);
 
-    write_files(&results, &args.out, args.snapshots.is_some().then_some(&snapshots_dir))?;
+    write_files(
+        &results,
+        &args.out,
+        args.snapshots.is_some().then_some(&snapshots_dir),
+    )?;
     for entry in &results.runs {
         let report = &entry.report;
         let expectation = if report.matches_expectation {
             "as expected".to_string()
         } else {
-            format!("expected {}", report.expected_verdict.map_or("none".into(), |v| v.to_string()))
+            format!(
+                "expected {}",
+                report
+                    .expected_verdict
+                    .map_or("none".into(), |v| v.to_string())
+            )
         };
         outln!(
             "{} ({}): {}, {expectation}; snapshot {}",
@@ -204,7 +227,9 @@ fn plan(backend: BackendKind, names: &[String]) -> anyhow::Result<Vec<Planned>> 
     }
     let mut planned = Vec::new();
     for trap in wana_scenarios::catalog() {
-        let Some(scenario) = trap.scenario else { continue };
+        let Some(scenario) = trap.scenario else {
+            continue;
+        };
         if !names.is_empty() && !names.iter().any(|name| name == trap.id) {
             continue;
         }
@@ -236,13 +261,15 @@ async fn probe(backend: BackendKind) -> Option<String> {
 
 /// The first Ctrl-C (SIGINT) lets the runs under way finish, teardown included, and starts no
 /// other; a second one ends the process at once.
-fn watch_interrupts(runtime: &tokio::runtime::Runtime, flag: Arc<AtomicBool>) -> anyhow::Result<()> {
+fn watch_interrupts(
+    runtime: &tokio::runtime::Runtime,
+    flag: Arc<AtomicBool>,
+) -> anyhow::Result<()> {
     let _guard = runtime.enter();
     // Registered here, before any run starts, so that no SIGINT is missed.
-    let mut signals = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
-        .context("cannot watch for Ctrl-C")?;
+    let mut interrupts = Interrupts::register()?;
     runtime.spawn(async move {
-        if signals.recv().await.is_none() {
+        if !interrupts.next().await {
             return;
         }
         flag.store(true, Ordering::SeqCst);
@@ -250,7 +277,7 @@ fn watch_interrupts(runtime: &tokio::runtime::Runtime, flag: Arc<AtomicBool>) ->
             "nightly: interrupted: the runs under way finish (teardown included), no other \
              starts; Ctrl-C again stops at once"
         );
-        if signals.recv().await.is_some() {
+        if interrupts.next().await {
             eprintln!(
                 "nightly: stopped at once; on real accounts, `cargo xtask cleanup` finds what \
                  the runs left"
@@ -259,6 +286,37 @@ fn watch_interrupts(runtime: &tokio::runtime::Runtime, flag: Arc<AtomicBool>) ->
         }
     });
     Ok(())
+}
+
+#[cfg(unix)]
+struct Interrupts(tokio::signal::unix::Signal);
+
+#[cfg(unix)]
+impl Interrupts {
+    fn register() -> anyhow::Result<Interrupts> {
+        let kind = tokio::signal::unix::SignalKind::interrupt();
+        Ok(Interrupts(
+            tokio::signal::unix::signal(kind).context("cannot watch for Ctrl-C")?,
+        ))
+    }
+
+    async fn next(&mut self) -> bool {
+        self.0.recv().await.is_some()
+    }
+}
+
+#[cfg(not(unix))]
+struct Interrupts;
+
+#[cfg(not(unix))]
+impl Interrupts {
+    fn register() -> anyhow::Result<Interrupts> {
+        Ok(Interrupts)
+    }
+
+    async fn next(&mut self) -> bool {
+        tokio::signal::ctrl_c().await.is_ok()
+    }
 }
 
 /// A finished run as results.json keeps it, and its drift from the accepted snapshot. Writes the
@@ -324,14 +382,15 @@ fn judge(
 /// differently, for the same trap and profile. Runs that could not conclude anything about AWS
 /// (`unsupported`, `error`) are not compared: they are reported as such.
 fn disagreements(runs: &[RunEntry], others: &[RunEntry]) -> Vec<Comparison> {
-    let concluded = |entry: &RunEntry| {
-        !matches!(entry.report.verdict, Verdict::Unsupported | Verdict::Error)
-    };
-    let comparable = |entry: &RunEntry| without_account_names(&entry.report.redacted(&Redactor::full()));
+    let concluded =
+        |entry: &RunEntry| !matches!(entry.report.verdict, Verdict::Unsupported | Verdict::Error);
+    let comparable =
+        |entry: &RunEntry| without_account_names(&entry.report.redacted(&Redactor::full()));
     let mut out = Vec::new();
     for run in runs.iter().filter(|e| concluded(e)) {
         for other in others.iter().filter(|e| concluded(e)) {
-            let same = other.report.trap == run.report.trap && other.report.profile == run.report.profile;
+            let same =
+                other.report.trap == run.report.trap && other.report.profile == run.report.profile;
             let (emulator, elsewhere) = match (run.report.backend, other.report.backend) {
                 (BackendKind::Emulator, b) if b != BackendKind::Emulator => (run, other),
                 (a, BackendKind::Emulator) if a != BackendKind::Emulator => (other, run),
@@ -369,7 +428,11 @@ fn exit_code(results: &Results, fail_on_drift: bool) -> u8 {
     }
 }
 
-fn write_files(results: &Results, out: &Path, snapshots_dir: Option<&PathBuf>) -> anyhow::Result<()> {
+fn write_files(
+    results: &Results,
+    out: &Path,
+    snapshots_dir: Option<&PathBuf>,
+) -> anyhow::Result<()> {
     let write = |name: &str, text: String| {
         let path = out.join(name);
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
@@ -377,7 +440,8 @@ fn write_files(results: &Results, out: &Path, snapshots_dir: Option<&PathBuf>) -
     let json = serde_json::to_string_pretty(results).expect("results serialize");
     write("results.json", json + "\n")?;
     write("junit.xml", junit::render(results))?;
-    let shown_as = snapshots_dir.map_or_else(|| "snapshots".to_string(), |dir| dir.display().to_string());
+    let shown_as =
+        snapshots_dir.map_or_else(|| "snapshots".to_string(), |dir| dir.display().to_string());
     write("report.md", markdown::render(results, &shown_as))?;
     Ok(())
 }

@@ -83,10 +83,14 @@ pub struct NotRun {
 /// The runs of backends other than `backend` found in a `results.json`: its own runs when it was
 /// written for another backend, and the other backends it carried.
 pub fn other_backend_runs(path: &Path, backend: BackendKind) -> anyhow::Result<Vec<RunEntry>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let results: Results = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a results.json of cargo xtask nightly", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let results: Results = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a results.json of cargo xtask nightly",
+            path.display()
+        )
+    })?;
     Ok(results
         .runs
         .into_iter()
@@ -100,7 +104,11 @@ pub fn merge(runs: &mut Vec<RunEntry>, newer: Vec<RunEntry>) {
     for entry in newer {
         runs.retain(|kept| {
             (kept.report.backend, &kept.report.trap, kept.report.profile)
-                != (entry.report.backend, &entry.report.trap, entry.report.profile)
+                != (
+                    entry.report.backend,
+                    &entry.report.trap,
+                    entry.report.profile,
+                )
         });
         runs.push(entry);
     }

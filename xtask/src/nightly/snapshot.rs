@@ -101,18 +101,32 @@ mod tests {
     #[test]
     fn profiled_names_come_first_and_new_names_follow_the_scenario_tests() {
         assert_eq!(
-            candidate_names("alarm-recover", BackendKind::Emulator, BehaviourProfile::Legacy2016),
+            candidate_names(
+                "alarm-recover",
+                BackendKind::Emulator,
+                BehaviourProfile::Legacy2016
+            ),
             [
                 "alarm-recover@emulator-legacy-2016.snap".to_string(),
                 "alarm-recover@emulator.snap".to_string()
             ]
         );
         assert_eq!(
-            new_name("alarm-recover", BackendKind::Emulator, BehaviourProfile::Current, true),
+            new_name(
+                "alarm-recover",
+                BackendKind::Emulator,
+                BehaviourProfile::Current,
+                true
+            ),
             "alarm-recover@emulator-current.snap"
         );
         assert_eq!(
-            new_name("cmk-start-external-role", BackendKind::Sandbox, BehaviourProfile::Current, false),
+            new_name(
+                "cmk-start-external-role",
+                BackendKind::Sandbox,
+                BehaviourProfile::Current,
+                false
+            ),
             "cmk-start-external-role@sandbox.snap"
         );
     }
@@ -131,8 +145,15 @@ mod tests {
             let text = std::fs::read_to_string(&path).unwrap();
             let report = parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             let name = path.file_name().unwrap().to_str().unwrap();
-            assert!(name.starts_with(&format!("{}@{}", report.trap, report.backend)), "{name}");
-            assert_eq!(strip_header(&render(&report)), strip_header(&text), "{name}");
+            assert!(
+                name.starts_with(&format!("{}@{}", report.trap, report.backend)),
+                "{name}"
+            );
+            assert_eq!(
+                strip_header(&render(&report)),
+                strip_header(&text),
+                "{name}"
+            );
             seen += 1;
         }
         assert!(seen >= 6, "the workspace has the emulator's snapshots");
@@ -147,19 +168,35 @@ mod tests {
             BackendKind::Emulator,
             BehaviourProfile::Legacy2016,
         );
-        let Accepted::Found { file, report } = found else { panic!("{found:?}") };
+        let Accepted::Found { file, report } = found else {
+            panic!("{found:?}")
+        };
         assert_eq!(file, "alarm-recover@emulator-legacy-2016.snap");
         assert_eq!(report.profile, BehaviourProfile::Legacy2016);
 
         assert_eq!(
-            find_accepted(dir.path(), "alarm-recover", BackendKind::Sandbox, BehaviourProfile::Current),
+            find_accepted(
+                dir.path(),
+                "alarm-recover",
+                BackendKind::Sandbox,
+                BehaviourProfile::Current
+            ),
             Accepted::Missing
         );
-        std::fs::write(dir.path().join("alarm-recover@sandbox.snap"), "---\nsource: x\n---\n{\"trap\": 1}\n")
-            .unwrap();
-        let unreadable =
-            find_accepted(dir.path(), "alarm-recover", BackendKind::Sandbox, BehaviourProfile::Current);
-        let Accepted::Unreadable { file, reason } = unreadable else { panic!("{unreadable:?}") };
+        std::fs::write(
+            dir.path().join("alarm-recover@sandbox.snap"),
+            "---\nsource: x\n---\n{\"trap\": 1}\n",
+        )
+        .unwrap();
+        let unreadable = find_accepted(
+            dir.path(),
+            "alarm-recover",
+            BackendKind::Sandbox,
+            BehaviourProfile::Current,
+        );
+        let Accepted::Unreadable { file, reason } = unreadable else {
+            panic!("{unreadable:?}")
+        };
         assert_eq!(file, "alarm-recover@sandbox.snap");
         assert!(reason.starts_with("not a run report"), "{reason}");
     }

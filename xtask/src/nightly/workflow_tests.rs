@@ -45,7 +45,10 @@ fn xtask_commands(script: &str, trap: &str) -> Vec<Vec<String>> {
         let line = substitute(line, trap);
         let words = shell_words(&line);
         let mut rest = &words[..];
-        while let Some(at) = rest.windows(2).position(|w| w[0] == "cargo" && w[1] == "xtask") {
+        while let Some(at) = rest
+            .windows(2)
+            .position(|w| w[0] == "cargo" && w[1] == "xtask")
+        {
             let after = &rest[at + 2..];
             let end = after
                 .iter()
@@ -65,9 +68,15 @@ fn substitute(line: &str, trap: &str) -> String {
     let mut rest = line;
     while let Some(start) = rest.find("${{") {
         out.push_str(&rest[..start]);
-        let end = rest[start..].find("}}").map_or(rest.len(), |e| start + e + 2);
+        let end = rest[start..]
+            .find("}}")
+            .map_or(rest.len(), |e| start + e + 2);
         let expression = rest[start + 3..end.saturating_sub(2)].trim();
-        out.push_str(if expression == "matrix.trap" { trap } else { "EXPR" });
+        out.push_str(if expression == "matrix.trap" {
+            trap
+        } else {
+            "EXPR"
+        });
         rest = &rest[end..];
     }
     out.push_str(rest);
@@ -116,12 +125,29 @@ fn the_tokenizer_finds_commands_behind_sudo_and_before_operators() {
     assert_eq!(
         commands,
         [
-            vec!["cargo xtask", "nightly", "--traps", "alarm-recover", "--out", "a b"],
+            vec![
+                "cargo xtask",
+                "nightly",
+                "--traps",
+                "alarm-recover",
+                "--out",
+                "a b"
+            ],
             vec!["cargo xtask", "list"],
         ]
     );
     // What the workflow test relies on: a flag clap does not define is refused.
-    assert!(Cli::try_parse_from(["cargo xtask", "nightly", "--backend", "sandbox", "--out", "d", "--trap", "x"]).is_err());
+    assert!(Cli::try_parse_from([
+        "cargo xtask",
+        "nightly",
+        "--backend",
+        "sandbox",
+        "--out",
+        "d",
+        "--trap",
+        "x"
+    ])
+    .is_err());
 }
 
 #[test]
@@ -134,23 +160,35 @@ fn every_xtask_command_of_the_workflow_parses_with_the_real_definition() {
             .map(|traps| traps.iter().map(|t| t.as_str().unwrap()).collect())
             .unwrap_or_else(|| vec!["no-matrix"]);
         for step in steps(job) {
-            let Some(script) = step["run"].as_str() else { continue };
+            let Some(script) = step["run"].as_str() else {
+                continue;
+            };
             for trap in &matrix_traps {
                 for command in xtask_commands(script, trap) {
                     let cli = Cli::try_parse_from(&command)
                         .unwrap_or_else(|err| panic!("{job_name}: {command:?}:\n{err}"));
                     if let Command::Nightly(args) = cli.command {
                         for name in &args.traps {
-                            assert!(wana_scenarios::find(name).is_some(), "{job_name}: unknown trap {name}");
+                            assert!(
+                                wana_scenarios::find(name).is_some(),
+                                "{job_name}: unknown trap {name}"
+                            );
                         }
-                        nightly_backends.push((job_name.to_string(), args.backend.name(), args.out));
+                        nightly_backends.push((
+                            job_name.to_string(),
+                            args.backend.name(),
+                            args.out,
+                        ));
                     }
                 }
             }
         }
     }
     let backends: Vec<&str> = nightly_backends.iter().map(|(_, b, _)| *b).collect();
-    assert!(backends.contains(&"emulator") && backends.contains(&"sandbox"), "{nightly_backends:?}");
+    assert!(
+        backends.contains(&"emulator") && backends.contains(&"sandbox"),
+        "{nightly_backends:?}"
+    );
 
     // Each job shows its drift report as the summary and keeps its output directory.
     for (job_name, _, out) in &nightly_backends {
@@ -158,13 +196,20 @@ fn every_xtask_command_of_the_workflow_parses_with_the_real_definition() {
         let out = out.to_str().unwrap();
         let summary = format!("cat {out}/report.md >> \"$GITHUB_STEP_SUMMARY\"");
         assert!(
-            steps(job).iter().any(|s| s["run"].as_str() == Some(summary.as_str()) && s["if"].as_str() == Some("always()")),
+            steps(job)
+                .iter()
+                .any(|s| s["run"].as_str() == Some(summary.as_str())
+                    && s["if"].as_str() == Some("always()")),
             "{job_name}: no `{summary}` step that runs always"
         );
         assert!(
             steps(job).iter().any(|s| {
-                s["uses"].as_str().is_some_and(|u| u.starts_with("actions/upload-artifact@"))
-                    && s["with"]["path"].as_str().is_some_and(|p| p.trim_end_matches('/') == out)
+                s["uses"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with("actions/upload-artifact@"))
+                    && s["with"]["path"]
+                        .as_str()
+                        .is_some_and(|p| p.trim_end_matches('/') == out)
             }),
             "{job_name}: {out} is not uploaded"
         );
@@ -175,7 +220,9 @@ fn every_xtask_command_of_the_workflow_parses_with_the_real_definition() {
 fn the_sandbox_jobs_are_one_per_runnable_trap_and_assume_their_role_through_oidc() {
     let workflow = workflow();
     assert_eq!(workflow["permissions"]["id-token"].as_str(), Some("write"));
-    assert!(workflow["on"]["schedule"].as_sequence().is_some_and(|s| !s.is_empty()));
+    assert!(workflow["on"]["schedule"]
+        .as_sequence()
+        .is_some_and(|s| !s.is_empty()));
     let sandbox = &workflow["jobs"]["sandbox"];
     let matrix: Vec<&str> = sandbox["strategy"]["matrix"]["trap"]
         .as_sequence()
@@ -183,25 +230,42 @@ fn the_sandbox_jobs_are_one_per_runnable_trap_and_assume_their_role_through_oidc
         .iter()
         .map(|t| t.as_str().unwrap())
         .collect();
-    assert_eq!(matrix, runnable_traps(), "one job per runnable trap, in the catalog's order");
+    assert_eq!(
+        matrix,
+        runnable_traps(),
+        "one job per runnable trap, in the catalog's order"
+    );
     assert_eq!(sandbox["strategy"]["fail-fast"].as_bool(), Some(false));
 
     let steps = steps(sandbox);
     let position = |pred: &dyn Fn(&Value) -> bool| steps.iter().position(pred);
     let credentials = position(&|s| {
-        s["uses"].as_str().is_some_and(|u| u.starts_with("aws-actions/configure-aws-credentials@"))
+        s["uses"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("aws-actions/configure-aws-credentials@"))
     })
     .expect("configure-aws-credentials");
     let with = &steps[credentials]["with"];
-    assert!(with["role-to-assume"].as_str().is_some_and(|r| r.contains("${{ vars.")), "a role, no stored key");
+    assert!(
+        with["role-to-assume"]
+            .as_str()
+            .is_some_and(|r| r.contains("${{ vars.")),
+        "a role, no stored key"
+    );
     assert!(with["aws-access-key-id"].is_null() && with["aws-secret-access-key"].is_null());
-    let nightly = position(&|s| s["run"].as_str().is_some_and(|r| r.contains("cargo xtask nightly")))
-        .expect("the nightly step");
+    let nightly = position(&|s| {
+        s["run"]
+            .as_str()
+            .is_some_and(|r| r.contains("cargo xtask nightly"))
+    })
+    .expect("the nightly step");
     assert!(credentials < nightly, "credentials come before the run");
 
     // The emulator's results reach the sandbox run's --out, where nightly compares with them.
     let download = position(&|s| {
-        s["uses"].as_str().is_some_and(|u| u.starts_with("actions/download-artifact@"))
+        s["uses"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("actions/download-artifact@"))
     })
     .expect("the emulator's results are downloaded");
     assert!(download < nightly);
@@ -210,7 +274,10 @@ fn the_sandbox_jobs_are_one_per_runnable_trap_and_assume_their_role_through_oidc
         .iter()
         .find(|s| s["with"]["name"].as_str() == Some(artifact))
         .expect("the emulator job uploads what the sandbox jobs download");
-    assert!(uploaded["with"]["path"].as_str().unwrap().ends_with("/results.json"));
+    assert!(uploaded["with"]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("/results.json"));
     let script = steps[nightly]["run"].as_str().unwrap();
     let command = &xtask_commands(script, "alarm-recover")[0];
     let out = &command[command.iter().position(|w| w == "--out").unwrap() + 1];
