@@ -8,6 +8,7 @@
 mod bench;
 mod catalog;
 mod emulator;
+mod nightly;
 mod out;
 mod repro;
 mod sandbox_cli;
@@ -40,6 +41,8 @@ enum Command {
     Show(catalog::ShowArgs),
     /// Reproduce a trap: provision, trigger, observe, fix, verify, tear down.
     Repro(repro::ReproArgs),
+    /// Run the traps for CI: junit.xml, results.json and the drift report (report.md) in --out.
+    Nightly(nightly::NightlyArgs),
     /// Serve the emulator for the AWS CLI or an SDK, or print the environment to reach it.
     Emulator(emulator::EmulatorArgs),
     /// The project's test command: installs the AWS CLI into .venv, then runs every test.
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::List => catalog::list(),
         Command::Show(args) => catalog::show(&args),
         Command::Repro(args) => repro::run(&args),
+        Command::Nightly(args) => nightly::run(&args),
         Command::Emulator(args) => emulator::run(&args),
         Command::Test(args) => test_command::run(&args),
         Command::Bench => bench::run(),

@@ -126,7 +126,7 @@ pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
 
 /// The profiles to run: as asked, else what the scenario declares on the emulator. Other
 /// backends are real AWS (or its imitation) as it is today, hence `current`.
-fn selected_profiles(
+pub(crate) fn selected_profiles(
     selection: Option<ProfileSelection>,
     backend: BackendKind,
     declared: &[BehaviourProfile],

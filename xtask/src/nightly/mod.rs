@@ -1,0 +1,447 @@
+//! `nightly --backend <b> --out DIR`: every runnable trap (or those of `--traps`), with the files
+//! CI keeps: `junit.xml` (test results), `results.json` (everything, for machines), `report.md`
+//! (the drift report), and `snapshots/` (each run's outcome in the accepted snapshots' format).
+//!
+//! Exit codes: 0 every verdict as expected; 1 a verdict off its expectation (or, with
+//! `--fail-on-drift`, drift from an accepted snapshot); 2 usage; 3 the backend is unavailable or
+//! refused (nothing ran); 4 reserved for leaked resources; 130 interrupted (Ctrl-C).
+
+mod drift;
+mod execute;
+mod junit;
+mod markdown;
+mod results;
+mod snapshot;
+#[cfg(test)]
+mod workflow_tests;
+
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+    str::FromStr,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+};
+
+use anyhow::Context as _;
+use chrono::{SecondsFormat, Utc};
+use clap::Args;
+use wana_harness::{
+    aws_cli::workspace_root, Backend, BackendKind, BehaviourProfile, Redactor, Verdict,
+};
+
+use self::{
+    drift::{compare, without_account_names, Comparison, Difference, DriftKind},
+    execute::{execute, Finished, Outcome, Planned},
+    results::{merge, other_backend_runs, NotRun, Results, RunEntry, SnapshotStatus},
+    snapshot::Accepted,
+};
+use crate::{
+    out::outln,
+    repro::{selected_profiles, ProfileSelection},
+    UsageError,
+};
+
+pub const EXIT_VERDICT_OFF: u8 = 1;
+pub const EXIT_BACKEND_UNAVAILABLE: u8 = 3;
+/// Reserved: a run that could not delete what it created (set once teardown reports it).
+#[allow(dead_code)]
+pub const EXIT_LEAKED_RESOURCES: u8 = 4;
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+#[derive(Debug, Args)]
+pub struct NightlyArgs {
+    /// Where to run: emulator, localstack or sandbox.
+    #[arg(long, value_parser = BackendKind::from_str)]
+    pub backend: BackendKind,
+    /// The traps to run, comma-separated (default: every runnable trap).
+    #[arg(long, value_delimiter = ',', value_name = "TRAP,...")]
+    pub traps: Vec<String>,
+    /// Where to write junit.xml, results.json, report.md and the runs' snapshots (created when
+    /// missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Keep account ids, resource ids and timestamps in the files written. Secrets are hidden
+    /// whatever this says.
+    #[arg(long)]
+    pub no_redact: bool,
+    /// The accepted snapshots to compare with (default: the workspace's snapshots/).
+    #[arg(long, value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
+    /// A results.json of a nightly run on another backend, to compare with the emulator's runs
+    /// (repeatable). A results.json already in --out is read too.
+    #[arg(long, value_name = "FILE")]
+    pub compare_with: Vec<PathBuf>,
+    /// Exit 1 also when a run drifted from its accepted snapshot, not only when a verdict is off
+    /// its expectation.
+    #[arg(long)]
+    pub fail_on_drift: bool,
+}
+
+pub fn run(args: &NightlyArgs) -> anyhow::Result<ExitCode> {
+    let backend = args.backend;
+    let planned = plan(backend, &args.traps)?;
+    let snapshots_dir = match &args.snapshots {
+        Some(dir) if !dir.is_dir() => {
+            return Err(
+                UsageError(format!("--snapshots {}: not a directory", dir.display())).into(),
+            )
+        }
+        Some(dir) => dir.clone(),
+        None => workspace_root().join("snapshots"),
+    };
+    let mut others = Vec::new();
+    let previous = args.out.join("results.json");
+    if previous.is_file() {
+        match other_backend_runs(&previous, backend) {
+            Ok(runs) => merge(&mut others, runs),
+            Err(err) => eprintln!(
+                "nightly: ignoring the earlier {}: {err:#}",
+                previous.display()
+            ),
+        }
+    }
+    for path in &args.compare_with {
+        let runs = other_backend_runs(path, backend)
+            .map_err(|err| UsageError(format!("--compare-with: {err:#}")))?;
+        merge(&mut others, runs);
+    }
+    std::fs::create_dir_all(args.out.join("snapshots"))
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    if backend == BackendKind::Emulator
+        && planned
+            .iter()
+            .any(|run| run.scenario.runs_aws_cli_on_instances())
+        && std::env::var_os(wana_harness::aws_cli::AWS_CLI_ENV).is_none_or(|v| v.is_empty())
+    {
+        // The emulator's instances run the real AWS CLI from `<workspace>/.venv`.
+        crate::test_command::ensure_aws_cli(&workspace_root(), "xtask nightly")?;
+    }
+
+    let started_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    let runtime = crate::runtime()?;
+    let interrupted = Arc::new(AtomicBool::new(false));
+    watch_interrupts(&runtime, interrupted.clone())?;
+    let unavailable = runtime.block_on(probe(backend));
+    let outcomes = match &unavailable {
+        Some(_) => Vec::new(),
+        None => runtime.block_on(execute(backend, &planned, interrupted.clone())),
+    };
+
+    let redactor = if args.no_redact {
+        Redactor::secrets_only()
+    } else {
+        Redactor::full()
+    };
+    let mut results = Results {
+        format: results::FORMAT,
+        backend,
+        started_at,
+        redaction: if args.no_redact {
+            "secrets-only"
+        } else {
+            "full"
+        }
+        .into(),
+        interrupted: interrupted.load(Ordering::SeqCst),
+        backend_unavailable: unavailable.as_deref().map(|r| redactor.redact_text(r)),
+        exit_code: 0,
+        runs: Vec::new(),
+        not_run: Vec::new(),
+        drift: Vec::new(),
+        disagreements: Vec::new(),
+        other_backends: Vec::new(),
+    };
+    if let Some(reason) = &results.backend_unavailable {
+        for run in &planned {
+            results.not_run.push(NotRun {
+                trap: run.trap.into(),
+                profile: run.profile.name().into(),
+                reason: format!("the {backend} backend is unavailable: {reason}"),
+            });
+        }
+    }
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Finished(finished) => {
+                let (entry, comparison) = judge(&finished, &snapshots_dir, &args.out, &redactor)?;
+                results.runs.push(entry);
+                results.drift.extend(comparison);
+            }
+            Outcome::Interrupted(run) => results.not_run.push(NotRun {
+                trap: run.trap.into(),
+                profile: run.profile.name().into(),
+                reason: "not started: the nightly run was interrupted".into(),
+            }),
+        }
+    }
+    results.disagreements = disagreements(&results.runs, &others);
+    results.other_backends = others;
+    results.exit_code = exit_code(&results, args.fail_on_drift);
+
+    write_files(
+        &results,
+        &args.out,
+        args.snapshots.is_some().then_some(&snapshots_dir),
+    )?;
+    for entry in &results.runs {
+        let report = &entry.report;
+        let expectation = if report.matches_expectation {
+            "as expected".to_string()
+        } else {
+            format!(
+                "expected {}",
+                report
+                    .expected_verdict
+                    .map_or("none".into(), |v| v.to_string())
+            )
+        };
+        outln!(
+            "{} ({}): {}, {expectation}; snapshot {}",
+            report.trap,
+            report.profile,
+            report.verdict,
+            entry.snapshot_status.name()
+        );
+    }
+    if let Some(reason) = &results.backend_unavailable {
+        eprintln!("nightly: the {backend} backend is unavailable or refused: {reason}");
+    }
+    outln!(
+        "wrote {} (junit.xml, results.json, report.md, snapshots/)",
+        args.out.display()
+    );
+    Ok(ExitCode::from(results.exit_code))
+}
+
+/// The runs to make: the runnable traps (or those named), each under the profiles it declares
+/// on this backend, in the catalog's order.
+fn plan(backend: BackendKind, names: &[String]) -> anyhow::Result<Vec<Planned>> {
+    for name in names {
+        let trap = crate::catalog::find_trap(name)?;
+        if !trap.is_runnable() {
+            return Err(UsageError(format!("trap {name} has no runnable scenario yet")).into());
+        }
+    }
+    let mut planned = Vec::new();
+    for trap in wana_scenarios::catalog() {
+        let Some(scenario) = trap.scenario else {
+            continue;
+        };
+        if !names.is_empty() && !names.iter().any(|name| name == trap.id) {
+            continue;
+        }
+        let profiles = selected_profiles(None::<ProfileSelection>, backend, scenario.profiles());
+        let several_profiles = profiles.len() > 1;
+        for profile in profiles {
+            planned.push(Planned {
+                trap: trap.id,
+                scenario,
+                profile,
+                several_profiles,
+            });
+        }
+    }
+    Ok(planned)
+}
+
+/// Starts the backend once before any run, so that an unreachable or refused backend ends the
+/// run with exit code 3 before anything is created. `None` when it started.
+async fn probe(backend: BackendKind) -> Option<String> {
+    match Backend::start(backend, BehaviourProfile::Current).await {
+        Ok(started) => {
+            started.stop();
+            None
+        }
+        Err(err) => Some(err.to_string()),
+    }
+}
+
+/// The first Ctrl-C (SIGINT) lets the runs under way finish, teardown included, and starts no
+/// other; a second one ends the process at once.
+fn watch_interrupts(
+    runtime: &tokio::runtime::Runtime,
+    flag: Arc<AtomicBool>,
+) -> anyhow::Result<()> {
+    let _guard = runtime.enter();
+    // Registered here, before any run starts, so that no SIGINT is missed.
+    let mut interrupts = Interrupts::register()?;
+    runtime.spawn(async move {
+        if !interrupts.next().await {
+            return;
+        }
+        flag.store(true, Ordering::SeqCst);
+        eprintln!(
+            "nightly: interrupted: the runs under way finish (teardown included), no other \
+             starts; Ctrl-C again stops at once"
+        );
+        if interrupts.next().await {
+            eprintln!(
+                "nightly: stopped at once; on real accounts, `cargo xtask cleanup` finds what \
+                 the runs left"
+            );
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+    });
+    Ok(())
+}
+
+#[cfg(unix)]
+struct Interrupts(tokio::signal::unix::Signal);
+
+#[cfg(unix)]
+impl Interrupts {
+    fn register() -> anyhow::Result<Interrupts> {
+        let kind = tokio::signal::unix::SignalKind::interrupt();
+        Ok(Interrupts(
+            tokio::signal::unix::signal(kind).context("cannot watch for Ctrl-C")?,
+        ))
+    }
+
+    async fn next(&mut self) -> bool {
+        self.0.recv().await.is_some()
+    }
+}
+
+#[cfg(not(unix))]
+struct Interrupts;
+
+#[cfg(not(unix))]
+impl Interrupts {
+    fn register() -> anyhow::Result<Interrupts> {
+        Ok(Interrupts)
+    }
+
+    async fn next(&mut self) -> bool {
+        tokio::signal::ctrl_c().await.is_ok()
+    }
+}
+
+/// A finished run as results.json keeps it, and its drift from the accepted snapshot. Writes the
+/// run's own snapshot into `out/snapshots/`.
+fn judge(
+    finished: &Finished,
+    snapshots_dir: &Path,
+    out: &Path,
+    redactor: &Redactor,
+) -> anyhow::Result<(RunEntry, Option<Comparison>)> {
+    let run = &finished.planned;
+    let backend = finished.report.backend;
+    // The snapshot form: ids, timestamps and secrets hidden whatever --no-redact says.
+    let outcome = finished.report.redacted(&Redactor::full());
+    let accepted = snapshot::find_accepted(snapshots_dir, run.trap, backend, run.profile);
+    let (file, status, differences) = match accepted {
+        Accepted::Found { file, report } => {
+            let differences = compare(&report, &outcome);
+            let status = if differences.is_empty() {
+                SnapshotStatus::Unchanged
+            } else {
+                SnapshotStatus::Drifted
+            };
+            (Some(file), status, differences)
+        }
+        Accepted::Unreadable { file, reason } => {
+            let difference = Difference {
+                kind: DriftKind::SnapshotUnreadable,
+                phase: None,
+                step: None,
+                reference: None,
+                observed: Some(reason),
+            };
+            (Some(file), SnapshotStatus::Unreadable, vec![difference])
+        }
+        Accepted::Missing => (None, SnapshotStatus::Missing, Vec::new()),
+    };
+    let new_name = file.clone().unwrap_or_else(|| {
+        snapshot::new_name(run.trap, backend, run.profile, run.several_profiles)
+    });
+    let new_path = out.join("snapshots").join(&new_name);
+    std::fs::write(&new_path, snapshot::render(&outcome))
+        .with_context(|| format!("cannot write {}", new_path.display()))?;
+    let comparison = (!differences.is_empty()).then(|| Comparison {
+        trap: run.trap.into(),
+        profile: run.profile.name().into(),
+        reference: file.clone().unwrap_or_default(),
+        observed: backend.name().into(),
+        differences,
+    });
+    let entry = RunEntry {
+        report: finished.report.redacted(redactor),
+        snapshot: file,
+        snapshot_status: status,
+        new_snapshot: Some(format!("snapshots/{new_name}")),
+        started_at: finished.started_at.clone(),
+        duration_seconds: finished.duration_seconds,
+    };
+    Ok((entry, comparison))
+}
+
+/// Where the emulator and another backend concluded differently, or met AWS's answers
+/// differently, for the same trap and profile. Runs that could not conclude anything about AWS
+/// (`unsupported`, `error`) are not compared: they are reported as such.
+fn disagreements(runs: &[RunEntry], others: &[RunEntry]) -> Vec<Comparison> {
+    let concluded =
+        |entry: &RunEntry| !matches!(entry.report.verdict, Verdict::Unsupported | Verdict::Error);
+    let comparable =
+        |entry: &RunEntry| without_account_names(&entry.report.redacted(&Redactor::full()));
+    let mut out = Vec::new();
+    for run in runs.iter().filter(|e| concluded(e)) {
+        for other in others.iter().filter(|e| concluded(e)) {
+            let same =
+                other.report.trap == run.report.trap && other.report.profile == run.report.profile;
+            let (emulator, elsewhere) = match (run.report.backend, other.report.backend) {
+                (BackendKind::Emulator, b) if b != BackendKind::Emulator => (run, other),
+                (a, BackendKind::Emulator) if a != BackendKind::Emulator => (other, run),
+                _ => continue,
+            };
+            if !same {
+                continue;
+            }
+            let differences = compare(&comparable(emulator), &comparable(elsewhere));
+            if !differences.is_empty() {
+                out.push(Comparison {
+                    trap: run.report.trap.clone(),
+                    profile: run.report.profile.name().into(),
+                    reference: BackendKind::Emulator.name().into(),
+                    observed: elsewhere.report.backend.name().into(),
+                    differences,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn exit_code(results: &Results, fail_on_drift: bool) -> u8 {
+    if results.backend_unavailable.is_some() {
+        EXIT_BACKEND_UNAVAILABLE
+    } else if results.interrupted {
+        EXIT_INTERRUPTED
+    } else if results.runs.iter().any(|e| !e.report.matches_expectation)
+        || (fail_on_drift && !results.drift.is_empty())
+    {
+        EXIT_VERDICT_OFF
+    } else {
+        0
+    }
+}
+
+fn write_files(
+    results: &Results,
+    out: &Path,
+    snapshots_dir: Option<&PathBuf>,
+) -> anyhow::Result<()> {
+    let write = |name: &str, text: String| {
+        let path = out.join(name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
+    };
+    let json = serde_json::to_string_pretty(results).expect("results serialize");
+    write("results.json", json + "\n")?;
+    write("junit.xml", junit::render(results))?;
+    let shown_as =
+        snapshots_dir.map_or_else(|| "snapshots".to_string(), |dir| dir.display().to_string());
+    write("report.md", markdown::render(results, &shown_as))?;
+    Ok(())
+}
