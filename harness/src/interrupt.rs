@@ -1,16 +1,41 @@
 //! Ctrl-C during a run: the scenario stops where it is, teardown still runs, and the command
 //! line exits 130 afterwards ([`interrupted`]).
+//!
+//! A command line calls [`watch`] once, before any run starts, so that a Ctrl-C at any moment is
+//! seen by every run, also one that has not reached its first await yet. Without a watcher a run
+//! listens for Ctrl-C itself while it runs.
 
 use std::{
     future::Future,
-    sync::atomic::{AtomicBool, Ordering},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        OnceLock,
+    },
 };
 
+use tokio::sync::watch as channel;
+
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+static WATCHER: OnceLock<channel::Receiver<bool>> = OnceLock::new();
 
 /// Whether a run of this process was interrupted by Ctrl-C (SIGINT).
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Starts listening for Ctrl-C for the whole process (call inside a tokio runtime, before any
+/// run starts; later calls do nothing). The first Ctrl-C interrupts every run.
+pub fn watch() {
+    WATCHER.get_or_init(|| {
+        let (tell, listen) = channel::channel(false);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                INTERRUPTED.store(true, Ordering::SeqCst);
+                let _ = tell.send(true);
+            }
+        });
+        listen
+    });
 }
 
 /// Runs `future` to its end, unless Ctrl-C comes first: then the future is dropped (the calls it
@@ -18,13 +43,22 @@ pub fn interrupted() -> bool {
 /// future simply runs.
 pub(crate) async fn unless_interrupted<F: Future>(future: F) -> Option<F::Output> {
     tokio::pin!(future);
+    if let Some(listen) = WATCHER.get() {
+        let mut listen = listen.clone();
+        if interrupted() {
+            return stopped();
+        }
+        return tokio::select! {
+            output = &mut future => Some(output),
+            _ = listen.wait_for(|interrupted| *interrupted) => stopped(),
+        };
+    }
     tokio::select! {
         output = &mut future => Some(output),
         signal = tokio::signal::ctrl_c() => match signal {
             Ok(()) => {
                 INTERRUPTED.store(true, Ordering::SeqCst);
-                tracing::warn!("interrupted: tearing down what the run created (cargo xtask cleanup finds anything left if this is killed too)");
-                None
+                stopped()
             }
             Err(err) => {
                 tracing::debug!(%err, "cannot listen for Ctrl-C; the run goes on without it");
@@ -32,4 +66,9 @@ pub(crate) async fn unless_interrupted<F: Future>(future: F) -> Option<F::Output
             }
         },
     }
+}
+
+fn stopped<T>() -> Option<T> {
+    tracing::warn!("interrupted: tearing down what the run created (cargo xtask cleanup finds anything left if this is killed too)");
+    None
 }

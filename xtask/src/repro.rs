@@ -97,6 +97,7 @@ pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
         _ => None,
     };
     let runtime = crate::runtime()?;
+    runtime.block_on(async { wana_harness::interrupt::watch() });
     let mut all_match = true;
     for (index, profile) in profiles.into_iter().enumerate() {
         let report = match &sandbox {

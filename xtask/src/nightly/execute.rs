@@ -69,8 +69,8 @@ pub fn lanes(backend: BackendKind, planned: &[Planned]) -> Vec<Vec<Planned>> {
 }
 
 /// Runs the lanes at the same time and returns every planned run's outcome in `planned`'s
-/// order. Once `interrupted` is set no further run starts; runs under way finish, teardown
-/// included.
+/// order. Once `interrupted` is set no further run starts; runs under way stop and tear down
+/// (the harness's Ctrl-C rule).
 pub async fn execute(
     backend: BackendKind,
     planned: &[Planned],

@@ -259,13 +259,15 @@ async fn probe(backend: BackendKind) -> Option<String> {
     }
 }
 
-/// The first Ctrl-C (SIGINT) lets the runs under way finish, teardown included, and starts no
-/// other; a second one ends the process at once.
+/// The first Ctrl-C (SIGINT) stops the runs under way (the harness tears each down and reports
+/// it interrupted) and starts no other; a second one ends the process at once.
 fn watch_interrupts(
     runtime: &tokio::runtime::Runtime,
     flag: Arc<AtomicBool>,
 ) -> anyhow::Result<()> {
     let _guard = runtime.enter();
+    // The harness stops every run at the first Ctrl-C, also one not yet under way.
+    wana_harness::interrupt::watch();
     // Registered here, before any run starts, so that no SIGINT is missed.
     let mut interrupts = Interrupts::register()?;
     runtime.spawn(async move {
@@ -274,8 +276,8 @@ fn watch_interrupts(
         }
         flag.store(true, Ordering::SeqCst);
         eprintln!(
-            "nightly: interrupted: the runs under way finish (teardown included), no other \
-             starts; Ctrl-C again stops at once"
+            "nightly: interrupted: the runs under way stop and tear down, no other starts; \
+             Ctrl-C again stops at once"
         );
         if interrupts.next().await {
             eprintln!(
