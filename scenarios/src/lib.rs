@@ -7,6 +7,7 @@ pub mod cmk_start_external_role;
 pub mod cross_account_ami_asg;
 pub mod instance_profile_ssm;
 pub mod runcommand_shadow_credentials;
+mod teardown;
 
 use std::fmt;
 

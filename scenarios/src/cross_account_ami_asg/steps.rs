@@ -10,7 +10,7 @@ use wana_harness::{explain, BackendKind, HarnessError, Phase, Principal, Resourc
 
 use super::{
     fixer, report_key_policy, service_linked_role_arn, Fix, ASSUME_WAIT, CONSUMER, OWNER, REPORT_OPERATIONS, ROLE_NAME,
-    RUN_TAG, SESSION_NAME, SOURCE_IMAGE_ID, WAIT,
+    SESSION_NAME, SOURCE_IMAGE_ID, WAIT,
 };
 
 /// What provisioning created, and who acts.
@@ -608,7 +608,7 @@ pub async fn teardown(ctx: &mut RunContext) -> Result<(), HarnessError> {
         let result = ec2_b.delete_launch_template().launch_template_name(&template).send().await;
         ctx.recorder.record_sdk(&consumer.label, "ec2:DeleteLaunchTemplate", result, |_| json!({ "LaunchTemplateName": template }))?;
     }
-    terminate_tagged(ctx, &consumer, &run_id).await?;
+    crate::teardown::terminate_tagged(ctx, &consumer).await?;
     for who in [&consumer, &owner] {
         deregister_own_images(ctx, who, &run_id).await?;
         delete_run_keys(ctx, who, &run_id).await?;
@@ -619,28 +619,6 @@ pub async fn teardown(ctx: &mut RunContext) -> Result<(), HarnessError> {
         ctx.recorder.record_sdk(&consumer.label, "iam:DeleteRolePolicy", result, |_| json!({ "RoleName": role }))?;
         let result = iam.delete_role().role_name(&role).send().await;
         ctx.recorder.record_sdk(&consumer.label, "iam:DeleteRole", result, |_| json!({ "RoleName": role }))?;
-    }
-    Ok(())
-}
-
-async fn terminate_tagged(ctx: &mut RunContext, who: &Principal, run_id: &str) -> Result<(), HarnessError> {
-    let ec2 = aws_sdk_ec2::Client::new(&who.config);
-    let found = ec2
-        .describe_instances()
-        .filters(Filter::builder().name(format!("tag:{RUN_TAG}")).values(run_id).build())
-        .send()
-        .await
-        .map_err(|err| StepError::from_sdk(&err))?;
-    let ids: Vec<String> = found
-        .reservations()
-        .iter()
-        .flat_map(|r| r.instances())
-        .filter(|i| !matches!(i.state().and_then(|s| s.name()), Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown)))
-        .filter_map(|i| i.instance_id().map(str::to_string))
-        .collect();
-    if !ids.is_empty() {
-        let result = ec2.terminate_instances().set_instance_ids(Some(ids.clone())).send().await;
-        ctx.recorder.record_sdk(&who.label, "ec2:TerminateInstances", result, |_| json!({ "InstanceIds": ids }))?;
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use wana_harness::{explain, HarnessError, Principal, ResourceKind, RunContext, S
 
 use super::{
     agent_policy, trust_policy, Fix, ACCOUNT, AGENT_POLICY_NAME, IMAGE_NAME_PATTERN, MANAGED_POLICY_ARN,
-    PROFILE_NAME, PROPAGATION_POLL, PROPAGATION_RETRY_FOR, ROLE_NAME, RUNNING_WAIT, RUN_TAG, SECOND_ROLE_NAME, WATCH_WAIT,
+    PROFILE_NAME, PROPAGATION_POLL, PROPAGATION_RETRY_FOR, ROLE_NAME, RUNNING_WAIT, SECOND_ROLE_NAME, WATCH_WAIT,
 };
 
 /// What provisioning created, and who acts.
@@ -399,7 +399,7 @@ pub fn explain_fix_failed(ctx: &mut RunContext, p: &Provisioned, fix: Fix) {
 /// Safe to run twice and after a partial run.
 pub async fn teardown(ctx: &mut RunContext) -> Result<(), HarnessError> {
     let admin = ctx.admin(ACCOUNT)?;
-    terminate_tagged(ctx, &admin).await?;
+    crate::teardown::terminate_tagged(ctx, &admin).await?;
     let (iam, profile_name) = (admin.iam(), ctx.name(PROFILE_NAME));
     if let Ok(profile) = iam.get_instance_profile().instance_profile_name(&profile_name).send().await {
         let roles: Vec<String> = profile.instance_profile().map(|p| p.roles().iter().map(|r| r.role_name().to_string()).collect()).unwrap_or_default();
@@ -436,27 +436,5 @@ async fn delete_role(ctx: &mut RunContext, admin: &Principal, role: &str) -> Res
     }
     let result = iam.delete_role().role_name(role).send().await;
     ctx.recorder.record_sdk(&admin.label, "iam:DeleteRole", result, |_| json!({ "RoleName": role }))?;
-    Ok(())
-}
-
-async fn terminate_tagged(ctx: &mut RunContext, who: &Principal) -> Result<(), HarnessError> {
-    let ec2 = aws_sdk_ec2::Client::new(&who.config);
-    let found = ec2
-        .describe_instances()
-        .filters(Filter::builder().name(format!("tag:{RUN_TAG}")).values(&ctx.run_id).build())
-        .send()
-        .await
-        .map_err(|err| StepError::from_sdk(&err))?;
-    let ids: Vec<String> = found
-        .reservations()
-        .iter()
-        .flat_map(|r| r.instances())
-        .filter(|i| !matches!(i.state().and_then(|s| s.name()), Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown)))
-        .filter_map(|i| i.instance_id().map(str::to_string))
-        .collect();
-    if !ids.is_empty() {
-        let result = ec2.terminate_instances().set_instance_ids(Some(ids.clone())).send().await;
-        ctx.recorder.record_sdk(&who.label, "ec2:TerminateInstances", result, |_| json!({ "InstanceIds": ids }))?;
-    }
     Ok(())
 }

@@ -13,7 +13,7 @@ use wana_harness::{HarnessError, Principal, RunContext, StepError};
 use super::{
     configure_list_document, documents::copy_lines, fixed_upload_document, Fix, Run, ACCOUNT,
     COMMAND_WITHIN, IMAGE_NAME_PATTERN, LEGACY_USER, MANAGED_POLICY_ARN, POLL, PROFILE_NAME, REPORT_DIR, ROLE_NAME,
-    RUN_TAG, UPLOADED_FILES,
+    UPLOADED_FILES,
 };
 
 /// What provisioning created, and who acts.
@@ -470,7 +470,7 @@ pub fn explain_fix(ctx: &mut RunContext, run: &Run, fix: Fix) {
 /// Removes what a run created. Safe to run twice and after a partial run.
 pub async fn teardown(ctx: &mut RunContext) -> Result<(), HarnessError> {
     let admin = ctx.admin(ACCOUNT)?;
-    terminate_tagged(ctx, &admin).await?;
+    crate::teardown::terminate_tagged(ctx, &admin).await?;
     let ssm = aws_sdk_ssm::Client::new(&admin.config);
     for what in ["upload", "configure-list", "fixed-upload"] {
         let name = document_name(ctx, what);
@@ -505,28 +505,6 @@ pub async fn teardown(ctx: &mut RunContext) -> Result<(), HarnessError> {
     if iam.get_user().user_name(&user).send().await.is_ok() {
         let result = iam.delete_user().user_name(&user).send().await;
         ctx.recorder.record_sdk(&admin.label, "iam:DeleteUser", result, |_| json!({ "UserName": user }))?;
-    }
-    Ok(())
-}
-
-async fn terminate_tagged(ctx: &mut RunContext, who: &Principal) -> Result<(), HarnessError> {
-    let ec2 = aws_sdk_ec2::Client::new(&who.config);
-    let found = ec2
-        .describe_instances()
-        .filters(Filter::builder().name(format!("tag:{RUN_TAG}")).values(&ctx.run_id).build())
-        .send()
-        .await
-        .map_err(|err| StepError::from_sdk(&err))?;
-    let ids: Vec<String> = found
-        .reservations()
-        .iter()
-        .flat_map(|r| r.instances())
-        .filter(|i| !matches!(i.state().and_then(|s| s.name()), Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown)))
-        .filter_map(|i| i.instance_id().map(str::to_string))
-        .collect();
-    if !ids.is_empty() {
-        let result = ec2.terminate_instances().set_instance_ids(Some(ids.clone())).send().await;
-        ctx.recorder.record_sdk(&who.label, "ec2:TerminateInstances", result, |_| json!({ "InstanceIds": ids }))?;
     }
     Ok(())
 }
