@@ -22,6 +22,7 @@ pub mod provision;
 pub mod redact;
 pub mod report;
 pub mod resources;
+pub mod run_id;
 pub mod sandbox;
 pub mod scenario;
 pub mod verdict;

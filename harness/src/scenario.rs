@@ -87,7 +87,7 @@ pub struct RunContext {
     /// Names this run; on real AWS every resource is tagged with it so a sweep can find leftovers.
     pub run_id: String,
     /// The trap, the expiry and the ledger (`crate::resources`).
-    pub(crate) meta: crate::resources::RunMeta,
+    pub(crate) meta: crate::run_id::RunMeta,
 }
 
 impl RunContext {
@@ -108,7 +108,7 @@ impl RunContext {
         RunContext {
             backend,
             recorder,
-            meta: crate::resources::RunMeta::new(&run_id),
+            meta: crate::run_id::RunMeta::new(&run_id),
             run_id,
         }
     }
@@ -330,7 +330,7 @@ fn verdict_for_error(err: &HarnessError) -> Verdict {
 fn run_id(trap: &str, backend: BackendKind) -> String {
     match backend {
         BackendKind::Emulator => format!("wana-{trap}"),
-        BackendKind::Localstack | BackendKind::Sandbox => crate::resources::new_run_id(trap),
+        BackendKind::Localstack | BackendKind::Sandbox => crate::run_id::new_run_id(trap),
     }
 }
 
