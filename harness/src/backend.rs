@@ -19,13 +19,20 @@ pub enum BackendKind {
     Localstack,
     /// Real AWS accounts behind guard rails.
     Sandbox,
+    /// moto's server, at an endpoint given or started from its venv (`cargo xtask moto
+    /// install`).
+    Moto,
+    /// Any other endpoint (`--endpoint URL`): an emulator wana does not know.
+    Endpoint,
 }
 
 impl BackendKind {
-    pub const ALL: [BackendKind; 3] = [
+    pub const ALL: [BackendKind; 5] = [
         BackendKind::Emulator,
         BackendKind::Localstack,
         BackendKind::Sandbox,
+        BackendKind::Moto,
+        BackendKind::Endpoint,
     ];
 
     pub fn name(self) -> &'static str {
@@ -33,7 +40,14 @@ impl BackendKind {
             BackendKind::Emulator => "emulator",
             BackendKind::Localstack => "localstack",
             BackendKind::Sandbox => "sandbox",
+            BackendKind::Moto => "moto",
+            BackendKind::Endpoint => "endpoint",
         }
+    }
+
+    /// Someone else's emulator at a URL (LocalStack, moto, any other).
+    pub fn is_endpoint(self) -> bool {
+        matches!(self, BackendKind::Localstack | BackendKind::Moto | BackendKind::Endpoint)
     }
 }
 
@@ -44,7 +58,7 @@ impl fmt::Display for BackendKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown backend {0:?} (expected emulator, localstack or sandbox)")]
+#[error("unknown backend {0:?} (expected emulator, localstack, sandbox, moto or endpoint)")]
 pub struct UnknownBackend(String);
 
 impl FromStr for BackendKind {
@@ -104,6 +118,9 @@ pub struct Backend {
     region: String,
     accounts: Vec<BackendAccount>,
     emulator: Option<Emulator>,
+    /// The LocalStack or moto this backend started, if any (stopped with the backend), and what
+    /// answers at the endpoint.
+    endpoint: Option<crate::endpoint::Attached>,
 }
 
 impl fmt::Debug for Backend {
@@ -126,10 +143,9 @@ impl Backend {
     ) -> Result<Backend, HarnessError> {
         match kind {
             BackendKind::Emulator => Backend::start_emulator(profile).await,
-            // Built by later issues; until then the honest answer is "cannot run here".
-            BackendKind::Localstack => Err(HarnessError::Unsupported(
-                "the localstack backend is not built yet; use --backend emulator".into(),
-            )),
+            BackendKind::Localstack | BackendKind::Moto | BackendKind::Endpoint => {
+                Backend::start_endpoint(kind, None, profile).await
+            }
             BackendKind::Sandbox => Err(HarnessError::Unsupported(
                 "the sandbox backend is not built yet; use --backend emulator".into(),
             )),
@@ -158,7 +174,35 @@ impl Backend {
             region: DEFAULT_REGION.to_string(),
             accounts: DEFAULT_ACCOUNTS.iter().map(BackendAccount::from).collect(),
             emulator: Some(emulator),
+            endpoint: None,
         })
+    }
+
+    /// Connects to an emulator at a URL (`endpoint`, else `AWS_ENDPOINT_URL`), or for
+    /// LocalStack and moto finds or starts one (see `wana-localstack`), and sets up the
+    /// accounts as that emulator expects them. The kind of the result is what answers:
+    /// `endpoint` resolves to `localstack` or `moto` when it recognises them.
+    pub async fn start_endpoint(
+        kind: BackendKind,
+        endpoint: Option<&str>,
+        profile: BehaviourProfile,
+    ) -> Result<Backend, HarnessError> {
+        let (attached, accounts) = crate::endpoint::attach(kind, endpoint).await?;
+        Ok(Backend {
+            kind: attached.kind(),
+            profile,
+            endpoint_url: Some(attached.endpoint_url().to_string()),
+            region: DEFAULT_REGION.to_string(),
+            accounts,
+            emulator: None,
+            endpoint: Some(attached),
+        })
+    }
+
+    /// What answers at an endpoint backend, for people (`LocalStack 2026.3.0 (community),
+    /// started in host mode for this run`).
+    pub fn description(&self) -> Option<String> {
+        self.endpoint.as_ref().map(crate::endpoint::Attached::description)
     }
 
     pub fn kind(&self) -> BackendKind {
@@ -208,6 +252,7 @@ impl Backend {
         if let Some(emulator) = self.emulator.take() {
             emulator.stop();
         }
+        drop(self.endpoint.take());
     }
 }
 
@@ -231,14 +276,14 @@ mod tests {
     fn unknown_backend_names_the_valid_ones() {
         let err = "aws".parse::<BackendKind>().unwrap_err();
         assert!(
-            err.to_string().contains("emulator, localstack or sandbox"),
+            err.to_string().contains("emulator, localstack, sandbox, moto or endpoint"),
             "{err}"
         );
     }
 
     #[tokio::test]
     async fn unbuilt_backends_are_unsupported_not_errors() {
-        for kind in [BackendKind::Localstack, BackendKind::Sandbox] {
+        for kind in [BackendKind::Sandbox] {
             let err = Backend::start(kind, BehaviourProfile::Current)
                 .await
                 .unwrap_err();

@@ -1,6 +1,8 @@
 //! wana's harness: everything between a scenario and a backend.
 //!
-//! - [`backend`]: what a run talks to (emulator, LocalStack, sandbox).
+//! - [`backend`]: what a run talks to (emulator, LocalStack, moto, any endpoint, sandbox);
+//!   [`endpoint`]: someone else's emulator and its accounts; [`unimplemented`]: "does not
+//!   implement" told apart from "answered differently".
 //! - [`principal`] and [`assume`]: identities as SDK configurations, role sessions.
 //! - [`scenario`]: the scenario trait, the run context and the runner (teardown always runs).
 //! - [`outcome`]: recording each step with the exact AWS error text.
@@ -10,6 +12,7 @@
 pub mod assume;
 pub mod aws_cli;
 pub mod backend;
+pub mod endpoint;
 pub mod error;
 pub mod explain;
 pub mod outcome;
@@ -18,6 +21,7 @@ pub mod provision;
 pub mod redact;
 pub mod report;
 pub mod scenario;
+pub mod unimplemented;
 pub mod verdict;
 
 pub use assume::assume_role;
@@ -28,7 +32,8 @@ pub use outcome::{Phase, Recorder, Step, StepError};
 pub use principal::Principal;
 pub use redact::{RedactionLevel, Redactor};
 pub use report::RunReport;
-pub use scenario::{run_scenario, RunContext, Scenario, ScenarioFuture};
+pub use scenario::{run_scenario, run_scenario_at, RunContext, Scenario, ScenarioFuture};
+pub use unimplemented::Unimplemented;
 pub use verdict::Verdict;
 /// Re-exported so scenario crates name profiles without depending on the emulator.
 pub use wana_emulator::BehaviourProfile;

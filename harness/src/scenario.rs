@@ -20,6 +20,7 @@ use crate::{
     outcome::{Phase, Recorder, StepError},
     principal::Principal,
     report::RunReport,
+    unimplemented::Unimplemented,
     verdict::Verdict,
     HarnessError,
 };
@@ -176,7 +177,19 @@ pub async fn run_scenario(
     backend_kind: BackendKind,
     profile: BehaviourProfile,
 ) -> RunReport {
-    let expected = scenario.expected_verdict(backend_kind, profile);
+    run_scenario_at(scenario, backend_kind, None, profile).await
+}
+
+/// [`run_scenario`] on an endpoint backend at `endpoint` (`None`: `AWS_ENDPOINT_URL`, or what
+/// the backend finds or starts). The report's backend is what answered (`endpoint` resolves to
+/// `localstack` or `moto`), and so is the expectation it is held to.
+pub async fn run_scenario_at(
+    scenario: &dyn Scenario,
+    backend_kind: BackendKind,
+    endpoint: Option<&str>,
+    profile: BehaviourProfile,
+) -> RunReport {
+    let mut expected = scenario.expected_verdict(backend_kind, profile);
     let mut report = RunReport {
         trap: scenario.id().to_string(),
         backend: backend_kind,
@@ -189,10 +202,12 @@ pub async fn run_scenario(
         narrative_notes: Vec::new(),
     };
 
-    let started = CatchUnwind(AssertUnwindSafe(Box::pin(Backend::start(
-        backend_kind,
-        profile,
-    ))))
+    let started = CatchUnwind(AssertUnwindSafe(Box::pin(async move {
+        match endpoint {
+            Some(url) => Backend::start_endpoint(backend_kind, Some(url), profile).await,
+            None => Backend::start(backend_kind, profile).await,
+        }
+    })))
     .await;
     let backend = match started {
         Ok(Ok(backend)) => backend,
@@ -210,9 +225,29 @@ pub async fn run_scenario(
             return report;
         }
     };
+    if backend.kind() != backend_kind {
+        report.backend = backend.kind();
+        expected = scenario.expected_verdict(backend.kind(), profile);
+        report.expected_verdict = Some(expected);
+    }
+    let backend_name = backend.kind().to_string();
     let mut ctx = RunContext::new(backend, run_id(scenario.id(), backend_kind));
 
     let run_result = CatchUnwind(AssertUnwindSafe(scenario.run(&mut ctx))).await;
+    let ended_on_divergence = match &run_result {
+        Ok(Err(HarnessError::Aws(err))) if is_service_answer(err) => Some(divergence(
+            &ctx,
+            err,
+        )),
+        Ok(Err(HarnessError::Scenario(why))) => Some(format!("the run stopped: {why}")),
+        _ => None,
+    };
+    let ended_on_unimplemented = match &run_result {
+        Ok(Err(HarnessError::Aws(err))) if err.is_unimplemented() => {
+            Some(Unimplemented::of_error(err))
+        }
+        _ => None,
+    };
     let (mut verdict, mut error) = match run_result {
         Ok(Ok(verdict)) => (verdict, None),
         Ok(Err(err)) => (verdict_for_error(&err), Some(err.to_string())),
@@ -221,11 +256,40 @@ pub async fn run_scenario(
             Some(format!("the scenario panicked: {panic}")),
         ),
     };
+    // A call the backend lacks makes whatever the scenario concluded meaningless: the run is
+    // `unsupported`, naming the first such call (recorded, or the error the run ended with).
+    let missing = ctx.recorder.unimplemented().first().cloned().or(ended_on_unimplemented);
+    if let Some(missing) = missing {
+        let sentence = missing.sentence(&backend_name);
+        ctx.recorder.note(format!(
+            "Missing on {backend_name}: {sentence}; the run cannot reach the trap without it"
+        ));
+        verdict = Verdict::Unsupported;
+        error = Some(format!("unsupported: {sentence}"));
+    } else if let (Some(divergence), true) = (ended_on_divergence, ctx.backend.kind().is_endpoint())
+    {
+        // Someone else's emulator answered where AWS goes on: the failure the trap is about
+        // never came, which is what `not-reproduced` says; the note says what differed.
+        ctx.recorder.note(format!(
+            "Missing on {backend_name}: {divergence}, where AWS goes on; {backend_name} answered \
+             differently from AWS, so the failure the trap is about did not happen here"
+        ));
+        verdict = Verdict::NotReproduced;
+        error = None;
+    }
 
     ctx.recorder.set_phase(Phase::Teardown);
     let teardown_result = CatchUnwind(AssertUnwindSafe(scenario.teardown(&mut ctx))).await;
     let teardown_failure = match teardown_result {
         Ok(Ok(())) => None,
+        // What the backend cannot do, it cannot have created either.
+        Ok(Err(HarnessError::Aws(err))) if err.is_unimplemented() => {
+            ctx.recorder.note(format!(
+                "teardown: {}",
+                Unimplemented::of_error(&err).sentence(&backend_name)
+            ));
+            None
+        }
         Ok(Err(err)) => Some(err.to_string()),
         Err(panic) => Some(format!("teardown panicked: {panic}")),
     };
@@ -251,6 +315,27 @@ pub async fn run_scenario(
     report
 }
 
+/// An answer from the service (an AWS error code), rather than no answer at all.
+fn is_service_answer(err: &StepError) -> bool {
+    !matches!(
+        err.code.as_str(),
+        "DispatchFailure" | "TimeoutError" | "ConstructionFailure" | "ResponseError" | "SdkError"
+    )
+}
+
+/// `the run stopped at ec2:RunInstances (NoSuchEntity: …)`, naming the recorded step that failed
+/// so, else the SDK's operation.
+fn divergence(ctx: &RunContext, err: &StepError) -> String {
+    let recorded = ctx.recorder.steps().iter().rev().find(|step| {
+        !step.ok && step.error_code.as_deref() == Some(err.code.as_str())
+    });
+    let call = recorded
+        .map(|step| step.call.clone())
+        .or_else(|| err.operation.clone())
+        .unwrap_or_else(|| "a call".to_string());
+    format!("the run stopped at {call} ({}: {})", err.code, err.message)
+}
+
 fn verdict_for_error(err: &HarnessError) -> Verdict {
     match err {
         HarnessError::Unsupported(_) => Verdict::Unsupported,
@@ -263,7 +348,7 @@ fn verdict_for_error(err: &HarnessError) -> Verdict {
 fn run_id(trap: &str, backend: BackendKind) -> String {
     match backend {
         BackendKind::Emulator => format!("wana-{trap}"),
-        BackendKind::Localstack | BackendKind::Sandbox => {
+        _ => {
             let nanos = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_nanos())

@@ -112,7 +112,11 @@ impl Server {
             }
             Server::Moto => {
                 command = Command::new(bin.join("moto_server"));
-                command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+                command
+                    .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                    // AWS managed policies (AdministratorAccess, AmazonSSMManagedInstanceCore)
+                    // exist only with this set.
+                    .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true");
             }
         }
         // The developer's AWS settings are none of the server's business.
@@ -460,6 +464,11 @@ mod tests {
         assert_eq!(command.get_program(), "/v/bin/moto_server");
         let args: Vec<_> = command.get_args().map(|a| a.to_string_lossy().to_string()).collect();
         assert_eq!(args, ["-H", "127.0.0.1", "-p", "5000"]);
+        let managed = command
+            .get_envs()
+            .find(|(name, _)| *name == "MOTO_IAM_LOAD_MANAGED_POLICIES")
+            .and_then(|(_, value)| value);
+        assert_eq!(managed, Some(std::ffi::OsStr::new("true")));
     }
 
     #[test]

@@ -67,7 +67,8 @@ pub fn localstack_health(answer: &http::Answer) -> Option<Flavour> {
 
 /// moto's configuration page: a JSON object such as `{"batch": {...}, "lambda": {...}}`.
 pub fn is_moto_config(answer: &http::Answer) -> bool {
-    answer.status == 200
+    // moto answers 201 to this GET (its handler serves POST too)
+    (200..300).contains(&answer.status)
         && serde_json::from_str::<serde_json::Value>(&answer.body)
             .map(|value| value.get("lambda").is_some() || value.get("batch").is_some())
             .unwrap_or(false)
@@ -99,6 +100,7 @@ mod tests {
             200,
             r#"{"batch": {"use_docker": true}, "lambda": {"use_docker": true}}"#
         )));
+        assert!(is_moto_config(&answer(201, r#"{"batch": {}, "lambda": {}}"#)));
         assert!(!is_moto_config(&answer(404, "")));
         assert!(!is_moto_config(&answer(200, r#"{"other": 1}"#)));
     }

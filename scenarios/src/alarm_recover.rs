@@ -108,7 +108,7 @@ impl Scenario for AlarmRecover {
             (BackendKind::Emulator, BehaviourProfile::Current) => Verdict::NotReproduced,
             // AWS today runs EC2 alarm actions through a service-linked role (since 2017-12).
             (BackendKind::Sandbox, _) => Verdict::NotReproduced,
-            (BackendKind::Localstack, _) => Verdict::Unsupported,
+            (BackendKind::Localstack | BackendKind::Moto | BackendKind::Endpoint, _) => Verdict::Unsupported,
         }
     }
 

@@ -85,7 +85,7 @@ impl Scenario for CmkStartExternalRole {
             // The sandbox expectation is AWS's documented behaviour today (aws-traps.md, Trap 3).
             BackendKind::Emulator | BackendKind::Sandbox => Verdict::ReproducedAndFixed,
             // LocalStack neither launches real volumes nor checks KMS for EC2.
-            BackendKind::Localstack => Verdict::Unsupported,
+            BackendKind::Localstack | BackendKind::Moto | BackendKind::Endpoint => Verdict::Unsupported,
         }
     }
 

@@ -85,7 +85,7 @@ impl Scenario for CrossAccountAmiAsg {
         match backend {
             BackendKind::Emulator | BackendKind::Sandbox => Verdict::ReproducedAndFixed,
             // LocalStack has no Auto Scaling in its open-source build and checks no KMS for EC2.
-            BackendKind::Localstack => Verdict::Unsupported,
+            BackendKind::Localstack | BackendKind::Moto | BackendKind::Endpoint => Verdict::Unsupported,
         }
     }
 

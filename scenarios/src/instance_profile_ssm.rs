@@ -86,7 +86,7 @@ impl Scenario for InstanceProfileSsm {
         match backend {
             BackendKind::Emulator | BackendKind::Sandbox => Verdict::ReproducedAndFixed,
             // Neither LocalStack nor moto has DescribeInstanceInformation or an agent.
-            BackendKind::Localstack => Verdict::Unsupported,
+            BackendKind::Localstack | BackendKind::Moto | BackendKind::Endpoint => Verdict::Unsupported,
         }
     }
 

@@ -75,7 +75,7 @@ impl Scenario for RunCommandShadowCredentials {
         match backend {
             BackendKind::Emulator | BackendKind::Sandbox => Verdict::ReproducedAndFixed,
             // LocalStack and moto answer Run Command with Success and run nothing.
-            BackendKind::Localstack => Verdict::Unsupported,
+            BackendKind::Localstack | BackendKind::Moto | BackendKind::Endpoint => Verdict::Unsupported,
         }
     }
 

@@ -4,9 +4,11 @@
 //! failed test run, an error); 2 a usage error (unknown trap, account, option); 3 the trap has no
 //! runnable scenario yet.
 
+mod backends;
 mod bench;
 mod catalog;
 mod emulator;
+mod endpoints;
 mod out;
 mod repro;
 mod test_command;
@@ -43,6 +45,12 @@ enum Command {
     Test(test_command::TestArgs),
     /// Run the benchmarks in release mode (figures go to BENCHMARKS.md).
     Bench,
+    /// LocalStack in host mode (no Docker): install into .venv-localstack, start, stop.
+    Localstack(endpoints::ServerArgs),
+    /// moto's server: install into .venv-moto, start, stop.
+    Moto(endpoints::ServerArgs),
+    /// The table of what each backend reproduces, from the recorded runs in snapshots/.
+    Backends(backends::BackendsArgs),
 }
 
 /// An error that is the user's to fix (exit code 2), as opposed to a failure (exit code 1).
@@ -70,6 +78,9 @@ fn main() -> ExitCode {
         Command::Emulator(args) => emulator::run(&args),
         Command::Test(args) => test_command::run(&args),
         Command::Bench => bench::run(),
+        Command::Localstack(args) => endpoints::run(wana_localstack::Server::Localstack, &args),
+        Command::Moto(args) => endpoints::run(wana_localstack::Server::Moto, &args),
+        Command::Backends(args) => backends::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -138,7 +138,10 @@ pub async fn provision(ctx: &mut RunContext) -> Result<Provisioned, HarnessError
             BlockDeviceMapping::builder()
                 .device_name("/dev/xvda")
                 .ebs(
+                    // The size is the image's own (8 GiB); AWS takes it from the image's
+                    // snapshot when left out, LocalStack insists on it.
                     EbsBlockDevice::builder()
+                        .volume_size(8)
                         .encrypted(true)
                         .kms_key_id(&key_arn)
                         .delete_on_termination(true)
