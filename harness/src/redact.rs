@@ -234,7 +234,9 @@ static SECRET_PATTERNS: LazyLock<Vec<(Regex, String)>> = LazyLock::new(|| {
     ]
 });
 
-static ACCESS_KEY_ID: LazyLock<Regex> = LazyLock::new(|| regex(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"));
+// LocalStack's own keys start LKIA (long-term) and LSIA (temporary).
+static ACCESS_KEY_ID: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"\b(?:AKIA|ASIA|LKIA|LSIA)[A-Z0-9]{16}\b"));
 
 /// IAM unique ids (reference_identifiers.html prefix table): user, role, instance profile,
 /// managed policy, managed policy version, group, public key, bearer token, context credential,
@@ -300,6 +302,7 @@ mod tests {
     #[case::unknown_account("arn:aws:iam::123456789012:root", "arn:aws:iam::<account>:root")]
     #[case::long_term_key("key AKIAWANAADMINA000001 used", "key <access-key-id> used")]
     #[case::temporary_key("ASIAWANAAAAAAAAAAAAB", "<access-key-id>")]
+    #[case::localstack_key("LKIARTXV5AHDVZMGIJFE", "<access-key-id>")]
     #[case::user_and_role_ids(
         "AIDAWANAAAAAAAAAAAAAB / AROAWANAAAAAAAAAAAAAC",
         "<unique-id> / <unique-id>"

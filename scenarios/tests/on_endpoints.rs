@@ -1,0 +1,107 @@
+//! All five traps on LocalStack in host mode and on moto's server, each started here from the
+//! venv `cargo xtask test` installs: every run must conclude what its scenario declares for
+//! that backend, name what was missing when the trap did not reproduce, and match its recorded
+//! report (`snapshots/<trap>@localstack.snap`, `@moto`), which `cargo xtask backends` turns
+//! into README.md's table.
+
+use serde_json::Value;
+use wana_harness::{
+    aws_cli::workspace_root, run_scenario_at, BackendKind, BehaviourProfile, Redactor, RunReport,
+    Verdict,
+};
+use wana_localstack::{HostServer, Server};
+use wana_scenarios::catalog;
+
+async fn every_trap_on(server: Server, kind: BackendKind) {
+    let started = HostServer::start(server, &workspace_root(), 0)
+        .await
+        .unwrap_or_else(|err| panic!("{err} (`cargo xtask test` installs it)"));
+    let mut mismatches = Vec::new();
+    for trap in catalog() {
+        let scenario = trap.scenario.expect("every trap is runnable");
+        let report = run_scenario_at(
+            scenario,
+            kind,
+            Some(started.endpoint_url()),
+            BehaviourProfile::Current,
+        )
+        .await;
+        assert_eq!(report.backend, kind, "{}", trap.id);
+        if !report.matches_expectation {
+            mismatches.push(format!(
+                "{}: {} instead of {:?}\n{}",
+                trap.id,
+                report.verdict,
+                report.expected_verdict,
+                report.render_text(&Redactor::secrets_only())
+            ));
+            continue;
+        }
+        if report.verdict != Verdict::ReproducedAndFixed {
+            let prefix = format!("Missing on {kind}: ");
+            assert!(
+                report.narrative_notes.iter().any(|note| note.starts_with(&prefix)),
+                "{}: the narrative names what {kind} lacks: {:#?}",
+                trap.id,
+                report.narrative_notes
+            );
+        }
+        if report.verdict == Verdict::Unsupported {
+            let error = report.error.as_deref().unwrap_or_default();
+            assert!(error.contains("does not implement "), "{}: {error}", trap.id);
+        }
+        snapshot(&format!("{}@{kind}", trap.id), &report, trap.id);
+    }
+    started.stop();
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n\n"));
+}
+
+/// The report fully redacted, with the run's random suffix (`wana-<trap>-1a2b3c4d`) made stable.
+fn snapshot(name: &str, report: &RunReport, trap: &str) {
+    let line = report.to_json_line(&Redactor::full());
+    let line = stable_run_ids(&line, &format!("wana-{trap}-"));
+    let value: Value = serde_json::from_str(&line).expect("reports are JSON");
+    insta::with_settings!({
+        snapshot_path => "../../snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_json_snapshot!(name, value);
+    });
+}
+
+fn stable_run_ids(text: &str, prefix: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(prefix) {
+        let (before, after) = rest.split_at(at + prefix.len());
+        out.push_str(before);
+        let suffix: String = after.chars().take(8).collect();
+        if suffix.len() == 8 && suffix.chars().all(|c| c.is_ascii_hexdigit()) {
+            out.push_str("<run>");
+            rest = &after[8..];
+        } else {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn run_ids_are_made_stable_and_nothing_else_changes() {
+    assert_eq!(
+        stable_run_ids("alias/wana-t-1a2b3c4d and wana-t-zz", "wana-t-"),
+        "alias/wana-t-<run> and wana-t-zz"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_trap_on_localstack_concludes_what_it_declares() {
+    every_trap_on(Server::Localstack, BackendKind::Localstack).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_trap_on_moto_concludes_what_it_declares() {
+    every_trap_on(Server::Moto, BackendKind::Moto).await;
+}
