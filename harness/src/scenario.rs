@@ -445,6 +445,81 @@ mod tests {
         );
     }
 
+    /// Records one failed call, then concludes `not-reproduced` or ends on the error.
+    struct MeetsError {
+        error: StepError,
+        propagate: bool,
+    }
+
+    impl Scenario for MeetsError {
+        fn id(&self) -> &'static str {
+            "meets-error"
+        }
+
+        fn expected_verdict(&self, _: BackendKind, _: BehaviourProfile) -> Verdict {
+            Verdict::Unsupported
+        }
+
+        fn run<'a>(&'a self, ctx: &'a mut RunContext) -> ScenarioFuture<'a, Verdict> {
+            Box::pin(async move {
+                ctx.recorder.set_phase(Phase::Trigger);
+                let failed: Result<(), StepError> = Err(self.error.clone());
+                ctx.recorder.record("admin@a", "autoscaling:CreateAutoScalingGroup", &failed, |_| {
+                    serde_json::Value::Null
+                });
+                if self.propagate {
+                    failed?;
+                }
+                Ok(Verdict::NotReproduced)
+            })
+        }
+    }
+
+    fn licence_error() -> StepError {
+        StepError {
+            http_status: Some(501),
+            ..StepError::new(
+                "InternalFailure",
+                "The API for service autoscaling is either not included in your current license \
+                 plan or has not yet been emulated by LocalStack.",
+            )
+        }
+    }
+
+    #[tokio::test]
+    async fn a_call_the_backend_lacks_makes_the_run_unsupported_naming_the_call() {
+        for propagate in [false, true] {
+            let scenario = MeetsError { error: licence_error(), propagate };
+            let report =
+                run_scenario(&scenario, BackendKind::Emulator, BehaviourProfile::Current).await;
+            assert_eq!(report.verdict, Verdict::Unsupported, "{report:#?}");
+            assert!(report.matches_expectation);
+            let error = report.error.unwrap();
+            assert!(
+                error.starts_with(
+                    "unsupported: emulator does not implement autoscaling:CreateAutoScalingGroup \
+                     (InternalFailure: The API for service autoscaling"
+                ),
+                "{error}"
+            );
+            assert!(report
+                .narrative_notes
+                .iter()
+                .any(|note| note.starts_with("Missing on emulator: emulator does not implement")));
+        }
+    }
+
+    #[tokio::test]
+    async fn on_wanas_emulator_a_different_answer_is_an_error_not_a_verdict_about_aws() {
+        let scenario = MeetsError {
+            error: StepError { http_status: Some(400), ..StepError::new("ValidationError", "no") },
+            propagate: true,
+        };
+        let report = run_scenario(&scenario, BackendKind::Emulator, BehaviourProfile::Current).await;
+        assert_eq!(report.verdict, Verdict::Error);
+        assert_eq!(report.error.as_deref(), Some("AWS call failed: ValidationError: no"));
+    }
+
     #[test]
     fn catch_unwind_turns_a_panic_into_its_message() {
         let result = tokio::runtime::Builder::new_current_thread()

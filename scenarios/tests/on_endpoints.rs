@@ -6,8 +6,8 @@
 
 use serde_json::Value;
 use wana_harness::{
-    aws_cli::workspace_root, run_scenario_at, BackendKind, BehaviourProfile, Redactor, RunReport,
-    Verdict,
+    aws_cli::workspace_root, run_scenario_at, Backend, BackendKind, BehaviourProfile, Principal,
+    Redactor, RunReport, Verdict,
 };
 use wana_localstack::{HostServer, Server};
 use wana_scenarios::catalog;
@@ -16,6 +16,7 @@ async fn every_trap_on(server: Server, kind: BackendKind) {
     let started = HostServer::start(server, &workspace_root(), 0)
         .await
         .unwrap_or_else(|err| panic!("{err} (`cargo xtask test` installs it)"));
+    accounts_are_who_sts_says(kind, started.endpoint_url()).await;
     let mut mismatches = Vec::new();
     for trap in catalog() {
         let scenario = trap.scenario.expect("every trap is runnable");
@@ -54,6 +55,22 @@ async fn every_trap_on(server: Server, kind: BackendKind) {
     }
     started.stop();
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n\n"));
+}
+
+/// Each of the three accounts' `admin` acts in its own account, as a long-term IAM user.
+async fn accounts_are_who_sts_says(kind: BackendKind, url: &str) {
+    let backend = Backend::start_endpoint(BackendKind::Endpoint, Some(url), BehaviourProfile::Current)
+        .await
+        .unwrap_or_else(|err| panic!("{kind} at {url}: {err}"));
+    assert_eq!(backend.kind(), kind, "the endpoint is recognised");
+    for name in ["a", "b", "c"] {
+        let admin = Principal::account_admin(&backend, name).unwrap();
+        let identity = admin.sts().get_caller_identity().send().await.unwrap();
+        assert_eq!(identity.account(), Some(admin.account.as_str()), "{kind}: {name}");
+        assert_eq!(identity.arn(), admin.arn.as_deref(), "{kind}: {name}");
+        assert!(!admin.is_temporary());
+    }
+    backend.stop();
 }
 
 /// The report fully redacted, with the run's random suffix (`wana-<trap>-1a2b3c4d`) made stable.
