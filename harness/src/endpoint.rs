@@ -73,6 +73,17 @@ impl Attached {
     }
 }
 
+/// How people name what answers on an endpoint backend (`LocalStack`), for narratives.
+pub fn product_name(kind: BackendKind) -> &'static str {
+    match kind {
+        BackendKind::Localstack => "LocalStack",
+        BackendKind::Moto => "moto",
+        BackendKind::Endpoint => "the endpoint",
+        BackendKind::Emulator => "wana's emulator",
+        BackendKind::Sandbox => "AWS",
+    }
+}
+
 /// Finds or starts the emulator for `kind` and makes the accounts there.
 pub async fn attach(
     kind: BackendKind,

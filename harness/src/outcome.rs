@@ -85,6 +85,19 @@ impl StepError {
         let full_text = || DisplayErrorContext(err).to_string();
         let http_status = err.raw_response().and_then(RawStatus::http_status);
         let operation = crate::unimplemented::operation_of::<E>();
+        // An HTML page where an AWS error belongs (moto's answer to an action it lacks): the
+        // SDK's text would carry the whole response with its Date header.
+        if let (SdkError::ResponseError(_), Some(status)) = (err, http_status) {
+            let text = full_text().to_ascii_lowercase();
+            if text.contains("<!doctype html") || text.contains("<html") {
+                return StepError {
+                    code: "ResponseError".to_string(),
+                    message: format!("HTTP {status} with an HTML page instead of an AWS error"),
+                    http_status,
+                    operation,
+                };
+            }
+        }
         let kind = match err {
             SdkError::ServiceError(_) => {
                 return StepError {

@@ -95,6 +95,7 @@ pub fn is_unimplemented(error: &StepError) -> bool {
     }
     // A 5xx that carries no AWS error at all: the server failed to serve the call.
     let no_aws_error = error.code == "UnknownServiceError"
+        || error.code == "ResponseError"
         || error.code.parse::<u16>().is_ok()
         || message.contains("<html")
         || message.contains("<!doctype");
@@ -150,6 +151,11 @@ mod tests {
     #[case::moto_html_500(error(
         "UnknownServiceError",
         "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>",
+        Some(500)
+    ))]
+    #[case::sdk_unreadable_500(error(
+        "ResponseError",
+        "HTTP 500 with an HTML page instead of an AWS error",
         Some(500)
     ))]
     #[case::cli_html_500(error("500", "<!doctype html><html lang=en>", None))]

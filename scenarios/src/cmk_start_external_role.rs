@@ -97,8 +97,9 @@ impl Scenario for CmkStartExternalRole {
             let run = reproduce(ctx, Fix::ReportKeyPolicy).await?;
             let backend = ctx.backend.kind();
             if run.verdict == Verdict::NotReproduced && backend.is_endpoint() {
+                let product = wana_harness::endpoint::product_name(backend);
                 ctx.recorder.note(format!(
-                    "Missing on {backend}: {backend} accepted the key policy but never consults \
+                    "Missing on {backend}: {product} accepted the key policy but never consults \
                      it when EC2 starts an instance: {ROLE_NAME}, which the key policy does not \
                      let use the key, started the instance and it ended {}",
                     run.first.state

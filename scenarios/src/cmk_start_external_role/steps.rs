@@ -427,6 +427,7 @@ fn explain_first_start(ctx: &mut RunContext, p: &Provisioned, first: &Settled) {
             first
                 .state_reason_code
                 .as_deref()
+                .filter(|code| !code.is_empty())
                 .unwrap_or("no state reason")
         ));
     }
