@@ -101,7 +101,12 @@ async fn locate(kind: BackendKind, endpoint: Option<&str>) -> Result<Attached, H
             let found = wana_localstack::locate(endpoint, &workspace_root())
                 .await
                 .map_err(|e| HarnessError::Unsupported(e.to_string()))?;
-            (found.endpoint_url.clone(), found.origin.describe(), Some(found), None)
+            (
+                found.endpoint_url.clone(),
+                found.origin.describe(),
+                Some(found),
+                None,
+            )
         }
         BackendKind::Moto => match given {
             Some(url) => (url, "the endpoint given", None, None),
@@ -113,7 +118,12 @@ async fn locate(kind: BackendKind, endpoint: Option<&str>) -> Result<Attached, H
                             "no moto server: give --endpoint URL, or install one: {e}"
                         ))
                     })?;
-                (server.endpoint_url().to_string(), "moto's server started for this run", None, Some(server))
+                (
+                    server.endpoint_url().to_string(),
+                    "moto's server started for this run",
+                    None,
+                    Some(server),
+                )
             }
         },
         _ => match given {
@@ -125,9 +135,9 @@ async fn locate(kind: BackendKind, endpoint: Option<&str>) -> Result<Attached, H
             }
         },
     };
-    let flavour = wana_localstack::probe::identify(&url).await.map_err(|e| {
-        HarnessError::Scenario(format!("nothing answers HTTP at {url}: {e}"))
-    })?;
+    let flavour = wana_localstack::probe::identify(&url)
+        .await
+        .map_err(|e| HarnessError::Scenario(format!("nothing answers HTTP at {url}: {e}")))?;
     let resolved = match (&flavour, kind) {
         (Flavour::Localstack { .. }, BackendKind::Localstack | BackendKind::Endpoint) => {
             BackendKind::Localstack
@@ -202,12 +212,25 @@ fn account_failure(name: &str, id: &str, url: &str, err: StepError) -> HarnessEr
     }
 }
 
-fn principal(label: &str, account: &str, key: &str, secret: &str, token: Option<&str>, url: &str) -> Principal {
+fn principal(
+    label: &str,
+    account: &str,
+    key: &str,
+    secret: &str,
+    token: Option<&str>,
+    url: &str,
+) -> Principal {
     Principal::new(
         label.to_string(),
         account.to_string(),
         None,
-        Credentials::new(key, secret, token.map(str::to_string), None, "wana-endpoint"),
+        Credentials::new(
+            key,
+            secret,
+            token.map(str::to_string),
+            None,
+            "wana-endpoint",
+        ),
         DEFAULT_REGION,
         Some(url),
     )
@@ -218,7 +241,14 @@ async fn bootstrap(scheme: Scheme, id: &str, url: &str) -> Result<Principal, Ste
     let principal = match scheme {
         Scheme::KeyIsAccount => principal("bootstrap", id, id, UNCHECKED_SECRET, None, url),
         Scheme::AssumeRole => {
-            let base = principal("bootstrap", id, "AKIAWANABOOTSTRAP000", UNCHECKED_SECRET, None, url);
+            let base = principal(
+                "bootstrap",
+                id,
+                "AKIAWANABOOTSTRAP000",
+                UNCHECKED_SECRET,
+                None,
+                url,
+            );
             let role = format!("arn:aws:iam::{id}:role/{BOOTSTRAP_ROLE}");
             assume::assume_role(&base, &role, BOOTSTRAP_ROLE, None, "bootstrap").await?
         }
@@ -238,13 +268,20 @@ async fn expect_account(principal: &Principal, id: &str) -> Result<String, StepE
         Some(account) if account == id => Ok(identity.arn().unwrap_or_default().to_string()),
         other => Err(StepError::new(
             "WrongAccount",
-            format!("the endpoint acts in account {} instead", other.unwrap_or("(none)")),
+            format!(
+                "the endpoint acts in account {} instead",
+                other.unwrap_or("(none)")
+            ),
         )),
     }
 }
 
 /// Makes (or finds) `admin` in the bootstrap principal's account with a new access key.
-async fn admin_account(bootstrap: &Principal, name: &str, id: &str) -> Result<BackendAccount, StepError> {
+async fn admin_account(
+    bootstrap: &Principal,
+    name: &str,
+    id: &str,
+) -> Result<BackendAccount, StepError> {
     let iam = bootstrap.iam();
     match iam.create_user().user_name(ADMIN_USER).send().await {
         Ok(_) => {}
@@ -255,7 +292,12 @@ async fn admin_account(bootstrap: &Principal, name: &str, id: &str) -> Result<Ba
             }
         }
     }
-    let attached = iam.attach_user_policy().user_name(ADMIN_USER).policy_arn(ADMIN_POLICY).send().await;
+    let attached = iam
+        .attach_user_policy()
+        .user_name(ADMIN_USER)
+        .policy_arn(ADMIN_POLICY)
+        .send()
+        .await;
     if let Err(err) = attached {
         let err = StepError::from_sdk(&err);
         // moto knows AWS managed policies only with MOTO_IAM_LOAD_MANAGED_POLICIES=true (as
@@ -288,7 +330,9 @@ async fn admin_account(bootstrap: &Principal, name: &str, id: &str) -> Result<Ba
         .await
         .map_err(|e| StepError::from_sdk(&e))?
         .access_key
-        .ok_or_else(|| StepError::new("MalformedResponse", "CreateAccessKey returned no AccessKey"))?;
+        .ok_or_else(|| {
+            StepError::new("MalformedResponse", "CreateAccessKey returned no AccessKey")
+        })?;
     let account = BackendAccount {
         name: name.to_string(),
         id: id.to_string(),
@@ -297,7 +341,14 @@ async fn admin_account(bootstrap: &Principal, name: &str, id: &str) -> Result<Ba
         secret_access_key: key.secret_access_key().to_string(),
     };
     let url = bootstrap.endpoint_url().unwrap_or_default();
-    let admin = principal("admin", id, &account.access_key_id, &account.secret_access_key, None, url);
+    let admin = principal(
+        "admin",
+        id,
+        &account.access_key_id,
+        &account.secret_access_key,
+        None,
+        url,
+    );
     let arn = expect_account(&admin, id).await?;
     if !arn.ends_with(&format!(":user/{ADMIN_USER}")) {
         return Err(StepError::new(

@@ -83,14 +83,21 @@ const UNIMPLEMENTED_PHRASES: [&str; 5] = [
 ];
 
 pub fn is_unimplemented(error: &StepError) -> bool {
-    let status = error
-        .http_status
-        .or_else(|| error.code.parse::<u16>().ok().filter(|n| (100..600).contains(n)));
+    let status = error.http_status.or_else(|| {
+        error
+            .code
+            .parse::<u16>()
+            .ok()
+            .filter(|n| (100..600).contains(n))
+    });
     if status == Some(501) || UNIMPLEMENTED_CODES.contains(&error.code.as_str()) {
         return true;
     }
     let message = error.message.to_ascii_lowercase();
-    if UNIMPLEMENTED_PHRASES.iter().any(|phrase| message.contains(phrase)) {
+    if UNIMPLEMENTED_PHRASES
+        .iter()
+        .any(|phrase| message.contains(phrase))
+    {
         return true;
     }
     // A 5xx that carries no AWS error at all: the server failed to serve the call.
@@ -127,7 +134,10 @@ mod tests {
     use super::*;
 
     fn error(code: &str, message: &str, status: Option<u16>) -> StepError {
-        StepError { http_status: status, ..StepError::new(code, message) }
+        StepError {
+            http_status: status,
+            ..StepError::new(code, message)
+        }
     }
 
     #[rstest]
@@ -165,7 +175,11 @@ mod tests {
 
     #[rstest]
     #[case::denied(error("AccessDenied", "User: x is not authorized", Some(403)))]
-    #[case::aws_internal_error(error("InternalError", "An internal error has occurred", Some(500)))]
+    #[case::aws_internal_error(error(
+        "InternalError",
+        "An internal error has occurred",
+        Some(500)
+    ))]
     #[case::bad_parameter(error("InvalidParameterValue", "Value (x) for parameter y", Some(400)))]
     #[case::no_connection(error("DispatchFailure", "connection refused", None))]
     fn answers_that_differ_from_aws_are_not(#[case] err: StepError) {
@@ -191,7 +205,11 @@ mod tests {
     fn sentences_name_the_call_and_keep_aws_text_but_not_html() {
         let html = Unimplemented::of(
             "ssm:DescribeInstanceInformation",
-            &error("UnknownServiceError", "<!doctype html><title>500</title>", Some(500)),
+            &error(
+                "UnknownServiceError",
+                "<!doctype html><title>500</title>",
+                Some(500),
+            ),
         );
         assert_eq!(
             html.sentence("moto"),

@@ -45,7 +45,9 @@ impl ContainerConfig {
     /// The pinned image, with the auth token of this process's environment if any.
     pub fn from_env() -> ContainerConfig {
         ContainerConfig::with_auth_token(
-            std::env::var(AUTH_TOKEN_ENV).ok().filter(|token| !token.is_empty()),
+            std::env::var(AUTH_TOKEN_ENV)
+                .ok()
+                .filter(|token| !token.is_empty()),
         )
     }
 
@@ -95,7 +97,9 @@ pub struct Container {
 
 impl fmt::Debug for Container {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Container").field("endpoint_url", &self.endpoint_url).finish()
+        f.debug_struct("Container")
+            .field("endpoint_url", &self.endpoint_url)
+            .finish()
     }
 }
 
@@ -111,16 +115,23 @@ pub async fn start(config: &ContainerConfig) -> Result<Container, LocalstackErro
         .await
         .map_err(|err| LocalstackError::Container(err.to_string()))?;
     let endpoint_url = format!("http://127.0.0.1:{port}");
-    let health = http::get(&endpoint_url, "/_localstack/health", Duration::from_secs(10))
-        .await
-        .map_err(|err| LocalstackError::Container(format!("health page: {err}")))?;
+    let health = http::get(
+        &endpoint_url,
+        "/_localstack/health",
+        Duration::from_secs(10),
+    )
+    .await
+    .map_err(|err| LocalstackError::Container(format!("health page: {err}")))?;
     if crate::probe::localstack_health(&health).is_none() {
         return Err(LocalstackError::Container(format!(
             "the container answered its health page with {}",
             health.status
         )));
     }
-    Ok(Container { endpoint_url, _container: container })
+    Ok(Container {
+        endpoint_url,
+        _container: container,
+    })
 }
 
 /// Where the Docker engine's API socket is: `DOCKER_HOST` (`unix://…`), else the default.
@@ -179,10 +190,18 @@ mod tests {
         assert_eq!(without.request().env_vars().count(), 0);
 
         let with = ContainerConfig::with_auth_token(Some("ls-secret-token-123".into()));
-        assert_eq!(with.env(), [(AUTH_TOKEN_ENV.to_string(), "ls-secret-token-123".to_string())]);
+        assert_eq!(
+            with.env(),
+            [(
+                AUTH_TOKEN_ENV.to_string(),
+                "ls-secret-token-123".to_string()
+            )]
+        );
         let request = with.request();
-        let vars: Vec<(String, String)> =
-            request.env_vars().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let vars: Vec<(String, String)> = request
+            .env_vars()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         assert_eq!(vars, with.env());
         let debug = format!("{with:?}");
         assert!(!debug.contains("ls-secret-token-123"), "{debug}");
@@ -193,7 +212,9 @@ mod tests {
     async fn no_engine_answers_at_a_socket_that_does_not_exist() {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("docker.sock");
-        assert!(http::get_unix(&socket, "/_ping", Duration::from_secs(1)).await.is_err());
+        assert!(http::get_unix(&socket, "/_ping", Duration::from_secs(1))
+            .await
+            .is_err());
     }
 
     #[tokio::test]
@@ -206,9 +227,14 @@ mod tests {
             let (mut stream, _) = listener.accept().await.unwrap();
             let mut buf = [0u8; 512];
             let _ = stream.read(&mut buf).await.unwrap();
-            stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK").await.unwrap();
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK")
+                .await
+                .unwrap();
         });
-        let answer = http::get_unix(&socket, "/_ping", Duration::from_secs(5)).await.unwrap();
+        let answer = http::get_unix(&socket, "/_ping", Duration::from_secs(5))
+            .await
+            .unwrap();
         assert_eq!((answer.status, answer.body.as_str()), (200, "OK"));
     }
 }

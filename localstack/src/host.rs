@@ -82,7 +82,11 @@ impl Server {
 
     /// Where a server on `port` keeps its files and log.
     pub fn state_dir(self, workspace: &Path, port: u16) -> PathBuf {
-        workspace.join("target").join("wana").join(self.name()).join(port.to_string())
+        workspace
+            .join("target")
+            .join("wana")
+            .join(self.name())
+            .join(port.to_string())
     }
 
     fn health_path(self) -> &'static str {
@@ -120,7 +124,12 @@ impl Server {
             }
         }
         // The developer's AWS settings are none of the server's business.
-        for name in ["AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "MOTO_ACCOUNT_ID"] {
+        for name in [
+            "AWS_ENDPOINT_URL",
+            "AWS_PROFILE",
+            "AWS_DEFAULT_PROFILE",
+            "MOTO_ACCOUNT_ID",
+        ] {
             command.env_remove(name);
         }
         command.current_dir(state);
@@ -139,7 +148,10 @@ pub fn localstack_env(state: &Path, port: u16) -> Vec<(String, String)> {
         ("SKIP_SSL_CERT_DOWNLOAD", "1".to_string()),
         ("DISABLE_EVENTS", "1".to_string()),
         ("OVERRIDE_IN_DOCKER", "0".to_string()),
-        ("FILESYSTEM_ROOT", state.join("filesystem").display().to_string()),
+        (
+            "FILESYSTEM_ROOT",
+            state.join("filesystem").display().to_string(),
+        ),
     ]
     .into_iter()
     .map(|(name, value)| (name.to_string(), value))
@@ -173,10 +185,19 @@ pub fn install(server: Server, workspace: &Path) -> Result<PathBuf, LocalstackEr
     if venv.exists() {
         fs::remove_dir_all(&venv).map_err(|e| LocalstackError::io("removing an old venv", e))?;
     }
-    run(Command::new(&python).arg("-m").arg("venv").arg(&venv), "python -m venv")?;
+    run(
+        Command::new(&python).arg("-m").arg("venv").arg(&venv),
+        "python -m venv",
+    )?;
     run(
         Command::new(venv.join("bin").join("python"))
-            .args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--quiet",
+            ])
             .args(server.requirements()),
         "pip install",
     )?;
@@ -212,7 +233,9 @@ fn site_packages(venv: &Path) -> Result<PathBuf, LocalstackError> {
         .filter_map(Result::ok)
         .map(|entry| entry.path().join("site-packages"))
         .find(|path| path.is_dir())
-        .ok_or_else(|| LocalstackError::Install(format!("no site-packages under {}", lib.display())))
+        .ok_or_else(|| {
+            LocalstackError::Install(format!("no site-packages under {}", lib.display()))
+        })
 }
 
 /// An interpreter new enough for `server`: `WANA_LOCALSTACK_PYTHON` (LocalStack only), then
@@ -231,7 +254,12 @@ pub fn find_python(server: Server) -> Result<PathBuf, LocalstackError> {
     for candidate in candidates {
         match python_version(&candidate) {
             Some(version) if version >= server.min_python() => return Ok(candidate),
-            Some(version) => seen.push(format!("{} is {}.{}", candidate.display(), version.0, version.1)),
+            Some(version) => seen.push(format!(
+                "{} is {}.{}",
+                candidate.display(),
+                version.0,
+                version.1
+            )),
             None => {}
         }
     }
@@ -240,7 +268,11 @@ pub fn find_python(server: Server) -> Result<PathBuf, LocalstackError> {
         "{} needs Python {major}.{minor} or newer; found none ({}). Set {LOCALSTACK_PYTHON_ENV} \
          to an interpreter.",
         server.name(),
-        if seen.is_empty() { "no python3 at all".to_string() } else { seen.join(", ") }
+        if seen.is_empty() {
+            "no python3 at all".to_string()
+        } else {
+            seen.join(", ")
+        }
     )))
 }
 
@@ -272,7 +304,10 @@ fn pyenv_pythons() -> Vec<PathBuf> {
 /// `(major, minor)` of an interpreter, or `None` when it does not run.
 pub fn python_version(python: &Path) -> Option<(u32, u32)> {
     let output = Command::new(python)
-        .args(["-c", "import sys; print(sys.version_info[0], sys.version_info[1])"])
+        .args([
+            "-c",
+            "import sys; print(sys.version_info[0], sys.version_info[1])",
+        ])
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
@@ -314,12 +349,16 @@ impl HostServer {
         }
         fs::create_dir_all(&state).map_err(|e| LocalstackError::io("creating the state", e))?;
         let log = state.join("server.log");
-        let log_file = fs::File::create(&log).map_err(|e| LocalstackError::io("creating the log", e))?;
+        let log_file =
+            fs::File::create(&log).map_err(|e| LocalstackError::io("creating the log", e))?;
         let err_file = log_file
             .try_clone()
             .map_err(|e| LocalstackError::io("opening the log", e))?;
         let mut command = server.command(&server.venv_dir(workspace), &state, port);
-        command.stdin(Stdio::null()).stdout(log_file).stderr(err_file);
+        command
+            .stdin(Stdio::null())
+            .stdout(log_file)
+            .stderr(err_file);
         #[cfg(unix)]
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
         let child = command
@@ -344,9 +383,12 @@ impl HostServer {
                     return Err(self.failed(format!("exited with {status}")));
                 }
             }
-            let answer =
-                http::get(&self.endpoint_url, self.server.health_path(), Duration::from_secs(2))
-                    .await;
+            let answer = http::get(
+                &self.endpoint_url,
+                self.server.health_path(),
+                Duration::from_secs(2),
+            )
+            .await;
             if answer.is_ok_and(|answer| self.server.is_healthy(&answer)) {
                 return Ok(());
             }
@@ -442,7 +484,11 @@ mod tests {
     fn requirements_are_pinned() {
         assert_eq!(
             Server::Localstack.requirements(),
-            ["localstack-core[runtime]==2026.3.0", "cbor2<6", "pyopenssl<25.2"]
+            [
+                "localstack-core[runtime]==2026.3.0",
+                "cbor2<6",
+                "pyopenssl<25.2"
+            ]
         );
         assert_eq!(Server::Moto.requirements(), ["moto[server]==5.2.5"]);
     }
@@ -455,14 +501,20 @@ mod tests {
         assert_eq!(get("GATEWAY_SERVER"), Some("hypercorn"));
         assert_eq!(get("DNS_ADDRESS"), Some("0"));
         assert_eq!(get("OVERRIDE_IN_DOCKER"), Some("0"));
-        assert_eq!(get("FILESYSTEM_ROOT"), Some("/w/target/wana/localstack/4566/filesystem"));
+        assert_eq!(
+            get("FILESYSTEM_ROOT"),
+            Some("/w/target/wana/localstack/4566/filesystem")
+        );
     }
 
     #[test]
     fn moto_serves_on_loopback() {
         let command = Server::Moto.command(Path::new("/v"), Path::new("/s"), 5000);
         assert_eq!(command.get_program(), "/v/bin/moto_server");
-        let args: Vec<_> = command.get_args().map(|a| a.to_string_lossy().to_string()).collect();
+        let args: Vec<_> = command
+            .get_args()
+            .map(|a| a.to_string_lossy().to_string())
+            .collect();
         assert_eq!(args, ["-H", "127.0.0.1", "-p", "5000"]);
         let managed = command
             .get_envs()
@@ -493,7 +545,12 @@ mod tests {
     #[tokio::test]
     async fn starting_an_uninstalled_server_says_how_to_install_it() {
         let dir = tempfile::tempdir().unwrap();
-        let err = HostServer::start(Server::Localstack, dir.path(), 0).await.unwrap_err();
-        assert!(err.to_string().contains("cargo xtask localstack install"), "{err}");
+        let err = HostServer::start(Server::Localstack, dir.path(), 0)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("cargo xtask localstack install"),
+            "{err}"
+        );
     }
 }

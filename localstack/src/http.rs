@@ -65,12 +65,14 @@ async fn within<T>(
     timeout: Duration,
     work: impl std::future::Future<Output = std::io::Result<T>>,
 ) -> std::io::Result<T> {
-    tokio::time::timeout(timeout, work).await.unwrap_or_else(|_| {
-        Err(std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            format!("no answer within {timeout:?}"),
-        ))
-    })
+    tokio::time::timeout(timeout, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("no answer within {timeout:?}"),
+            ))
+        })
 }
 
 async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
@@ -91,10 +93,7 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         raw.extend_from_slice(&chunk[..read]);
     }
     parse(&raw).ok_or_else(|| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "the answer is not HTTP",
-        )
+        std::io::Error::new(std::io::ErrorKind::InvalidData, "the answer is not HTTP")
     })
 }
 
@@ -120,8 +119,14 @@ mod tests {
 
     #[test]
     fn authority_takes_http_urls_only() {
-        assert_eq!(authority("http://127.0.0.1:4566"), Some("127.0.0.1:4566".into()));
-        assert_eq!(authority("http://127.0.0.1:4566/path"), Some("127.0.0.1:4566".into()));
+        assert_eq!(
+            authority("http://127.0.0.1:4566"),
+            Some("127.0.0.1:4566".into())
+        );
+        assert_eq!(
+            authority("http://127.0.0.1:4566/path"),
+            Some("127.0.0.1:4566".into())
+        );
         assert_eq!(authority("http://localhost/"), Some("localhost:80".into()));
         assert_eq!(authority("https://127.0.0.1:4566"), None);
         assert_eq!(authority("http://"), None);
@@ -130,7 +135,13 @@ mod tests {
     #[test]
     fn parse_reads_status_and_body() {
         let answer = parse(b"HTTP/1.1 404 NOT FOUND\r\nServer: x\r\n\r\n<h1>no</h1>").unwrap();
-        assert_eq!(answer, Answer { status: 404, body: "<h1>no</h1>".into() });
+        assert_eq!(
+            answer,
+            Answer {
+                status: 404,
+                body: "<h1>no</h1>".into()
+            }
+        );
         assert!(parse(b"SSH-2.0-OpenSSH\r\n").is_none());
     }
 
@@ -149,9 +160,20 @@ mod tests {
                 .unwrap();
             request
         });
-        let answer = get(&url, "/_localstack/health", Duration::from_secs(5)).await.unwrap();
-        assert_eq!(answer, Answer { status: 200, body: "ok".into() });
-        assert!(server.await.unwrap().starts_with("GET /_localstack/health HTTP/1.0\r\n"));
+        let answer = get(&url, "/_localstack/health", Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(
+            answer,
+            Answer {
+                status: 200,
+                body: "ok".into()
+            }
+        );
+        assert!(server
+            .await
+            .unwrap()
+            .starts_with("GET /_localstack/health HTTP/1.0\r\n"));
     }
 
     #[tokio::test]

@@ -54,7 +54,10 @@ pub enum LocalstackError {
 
 impl LocalstackError {
     pub fn io(context: impl Into<String>, source: std::io::Error) -> LocalstackError {
-        LocalstackError::Io { context: context.into(), source }
+        LocalstackError::Io {
+            context: context.into(),
+            source,
+        }
     }
 }
 
@@ -117,9 +120,16 @@ pub fn given_endpoint(explicit: Option<&str>) -> Option<String> {
 
 /// Finds or starts LocalStack in the order of the module documentation. `workspace` is where
 /// host mode's venv lives.
-pub async fn locate(explicit: Option<&str>, workspace: &Path) -> Result<Localstack, LocalstackError> {
+pub async fn locate(
+    explicit: Option<&str>,
+    workspace: &Path,
+) -> Result<Localstack, LocalstackError> {
     if let Some(endpoint_url) = given_endpoint(explicit) {
-        return Ok(Localstack { endpoint_url, origin: Origin::Given, _guard: Guard::Nothing });
+        return Ok(Localstack {
+            endpoint_url,
+            origin: Origin::Given,
+            _guard: Guard::Nothing,
+        });
     }
     let default_url = format!("http://127.0.0.1:{DEFAULT_PORT}");
     if let Ok(answer) = http::get(&default_url, "/_localstack/health", Duration::from_secs(2)).await
@@ -157,7 +167,9 @@ mod tests {
 
     #[tokio::test]
     async fn an_explicit_endpoint_wins_and_is_not_even_probed() {
-        let found = locate(Some("http://127.0.0.1:1/"), Path::new("/nonexistent")).await.unwrap();
+        let found = locate(Some("http://127.0.0.1:1/"), Path::new("/nonexistent"))
+            .await
+            .unwrap();
         assert_eq!(found.endpoint_url, "http://127.0.0.1:1");
         assert_eq!(found.origin, Origin::Given);
     }
@@ -165,7 +177,12 @@ mod tests {
     #[test]
     fn not_found_says_every_way_to_get_one() {
         let text = LocalstackError::NotFound.to_string();
-        for way in ["--endpoint", "AWS_ENDPOINT_URL", "Docker", "cargo xtask localstack install"] {
+        for way in [
+            "--endpoint",
+            "AWS_ENDPOINT_URL",
+            "Docker",
+            "cargo xtask localstack install",
+        ] {
             assert!(text.contains(way), "{text}");
         }
     }

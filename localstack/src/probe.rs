@@ -79,15 +79,22 @@ mod tests {
     use super::*;
 
     fn answer(status: u16, body: &str) -> http::Answer {
-        http::Answer { status, body: body.to_string() }
+        http::Answer {
+            status,
+            body: body.to_string(),
+        }
     }
 
     #[test]
     fn localstack_is_known_by_its_health_page() {
-        let page = r#"{"services": {"ec2": "available"}, "edition": "community", "version": "2026.3.0"}"#;
+        let page =
+            r#"{"services": {"ec2": "available"}, "edition": "community", "version": "2026.3.0"}"#;
         assert_eq!(
             localstack_health(&answer(200, page)),
-            Some(Flavour::Localstack { version: "2026.3.0".into(), edition: "community".into() })
+            Some(Flavour::Localstack {
+                version: "2026.3.0".into(),
+                edition: "community".into()
+            })
         );
         assert_eq!(localstack_health(&answer(404, page)), None);
         assert_eq!(localstack_health(&answer(200, "<html>")), None);
@@ -100,7 +107,10 @@ mod tests {
             200,
             r#"{"batch": {"use_docker": true}, "lambda": {"use_docker": true}}"#
         )));
-        assert!(is_moto_config(&answer(201, r#"{"batch": {}, "lambda": {}}"#)));
+        assert!(is_moto_config(&answer(
+            201,
+            r#"{"batch": {}, "lambda": {}}"#
+        )));
         assert!(!is_moto_config(&answer(404, "")));
         assert!(!is_moto_config(&answer(200, r#"{"other": 1}"#)));
     }

@@ -41,7 +41,10 @@ async fn every_trap_on(server: Server, kind: BackendKind) {
         if report.verdict != Verdict::ReproducedAndFixed {
             let prefix = format!("Missing on {kind}: ");
             assert!(
-                report.narrative_notes.iter().any(|note| note.starts_with(&prefix)),
+                report
+                    .narrative_notes
+                    .iter()
+                    .any(|note| note.starts_with(&prefix)),
                 "{}: the narrative names what {kind} lacks: {:#?}",
                 trap.id,
                 report.narrative_notes
@@ -49,7 +52,11 @@ async fn every_trap_on(server: Server, kind: BackendKind) {
         }
         if report.verdict == Verdict::Unsupported {
             let error = report.error.as_deref().unwrap_or_default();
-            assert!(error.contains("does not implement "), "{}: {error}", trap.id);
+            assert!(
+                error.contains("does not implement "),
+                "{}: {error}",
+                trap.id
+            );
         }
         snapshot(&format!("{}@{kind}", trap.id), &report, trap.id);
     }
@@ -59,14 +66,19 @@ async fn every_trap_on(server: Server, kind: BackendKind) {
 
 /// Each of the three accounts' `admin` acts in its own account, as a long-term IAM user.
 async fn accounts_are_who_sts_says(kind: BackendKind, url: &str) {
-    let backend = Backend::start_endpoint(BackendKind::Endpoint, Some(url), BehaviourProfile::Current)
-        .await
-        .unwrap_or_else(|err| panic!("{kind} at {url}: {err}"));
+    let backend =
+        Backend::start_endpoint(BackendKind::Endpoint, Some(url), BehaviourProfile::Current)
+            .await
+            .unwrap_or_else(|err| panic!("{kind} at {url}: {err}"));
     assert_eq!(backend.kind(), kind, "the endpoint is recognised");
     for name in ["a", "b", "c"] {
         let admin = Principal::account_admin(&backend, name).unwrap();
         let identity = admin.sts().get_caller_identity().send().await.unwrap();
-        assert_eq!(identity.account(), Some(admin.account.as_str()), "{kind}: {name}");
+        assert_eq!(
+            identity.account(),
+            Some(admin.account.as_str()),
+            "{kind}: {name}"
+        );
         assert_eq!(identity.arn(), admin.arn.as_deref(), "{kind}: {name}");
         assert!(!admin.is_temporary());
     }

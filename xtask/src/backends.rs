@@ -97,7 +97,10 @@ pub fn table(snapshots: &Path) -> anyhow::Result<String> {
             by_trap.entry(trap).or_default().push(run);
         }
     }
-    let order: Vec<&str> = wana_scenarios::catalog().iter().map(|trap| trap.id).collect();
+    let order: Vec<&str> = wana_scenarios::catalog()
+        .iter()
+        .map(|trap| trap.id)
+        .collect();
     let mut out = String::from("| trap | emulator | localstack | moto |\n|---|---|---|---|\n");
     let mut lacks = String::new();
     for trap in order {
@@ -105,7 +108,11 @@ pub fn table(snapshots: &Path) -> anyhow::Result<String> {
         let cells: Vec<String> = COLUMNS.iter().map(|backend| cell(runs, backend)).collect();
         out.push_str(&format!("| `{trap}` | {} |\n", cells.join(" | ")));
         for backend in &COLUMNS[1..] {
-            if let Some(missing) = runs.iter().find(|r| r.backend == *backend).and_then(|r| r.missing.as_ref()) {
+            if let Some(missing) = runs
+                .iter()
+                .find(|r| r.backend == *backend)
+                .and_then(|r| r.missing.as_ref())
+            {
                 lacks.push_str(&format!("- `{trap}` on {backend}: {missing}\n"));
             }
         }
@@ -139,10 +146,18 @@ fn cell(runs: &[Recorded], backend: &str) -> String {
 
 /// `readme` with the text between the markers replaced by `table`.
 pub fn replace_table(readme: &str, table: &str) -> anyhow::Result<String> {
-    let start = readme.find(BEGIN).context("README.md lacks the backends table's begin marker")?;
-    let end = readme.find(END).context("README.md lacks the backends table's end marker")?;
+    let start = readme
+        .find(BEGIN)
+        .context("README.md lacks the backends table's begin marker")?;
+    let end = readme
+        .find(END)
+        .context("README.md lacks the backends table's end marker")?;
     anyhow::ensure!(start < end, "README.md's backends markers are out of order");
-    Ok(format!("{}{BEGIN}\n\n{table}\n{}", &readme[..start], &readme[end..]))
+    Ok(format!(
+        "{}{BEGIN}\n\n{table}\n{}",
+        &readme[..start],
+        &readme[end..]
+    ))
 }
 
 #[cfg(test)]
@@ -171,7 +186,10 @@ mod tests {
                     \"narrative_notes\": [\"other\", \"Missing on moto: no SSM\"]}";
         let (trap, run) = recorded(&snapshot_json(snap).unwrap()).unwrap();
         assert_eq!(trap, "t");
-        assert_eq!((run.verdict.as_str(), run.missing.as_deref()), ("unsupported", Some("no SSM")));
+        assert_eq!(
+            (run.verdict.as_str(), run.missing.as_deref()),
+            ("unsupported", Some("no SSM"))
+        );
         assert_eq!(cell(&[run], "moto"), "unsupported");
         assert_eq!(cell(&[], "moto"), "not recorded");
     }

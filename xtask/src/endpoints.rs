@@ -70,7 +70,11 @@ pub fn run(server: Server, args: &ServerArgs) -> anyhow::Result<ExitCode> {
             let runtime = crate::runtime()?;
             let started = runtime.block_on(HostServer::start(server, &root, port))?;
             let url = started.endpoint_url().to_string();
-            eprintln!("{} answers at {url} (log: {})", server.name(), started.log().display());
+            eprintln!(
+                "{} answers at {url} (log: {})",
+                server.name(),
+                started.log().display()
+            );
             outln!("export AWS_ENDPOINT_URL={url}");
             if *background {
                 let pid = started.detach().context("the server has no process")?;
@@ -88,7 +92,12 @@ pub fn run(server: Server, args: &ServerArgs) -> anyhow::Result<ExitCode> {
             let port = port.unwrap_or_else(|| default_port(server));
             let file = pid_file(server, port);
             let pid: u32 = std::fs::read_to_string(&file)
-                .with_context(|| format!("no {} started with --background on port {port}", server.name()))?
+                .with_context(|| {
+                    format!(
+                        "no {} started with --background on port {port}",
+                        server.name()
+                    )
+                })?
                 .trim()
                 .parse()
                 .with_context(|| format!("{} holds no process id", file.display()))?;
