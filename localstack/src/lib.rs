@@ -96,7 +96,7 @@ pub struct Localstack {
 #[allow(dead_code)]
 enum Guard {
     Nothing,
-    Container(container::Container),
+    Container(Box<container::Container>),
     Host(HostServer),
 }
 
@@ -147,7 +147,7 @@ pub async fn locate(
         return Ok(Localstack {
             endpoint_url: started.endpoint_url.clone(),
             origin: Origin::Container,
-            _guard: Guard::Container(started),
+            _guard: Guard::Container(Box::new(started)),
         });
     }
     if host::installed(Server::Localstack, workspace) {
