@@ -8,7 +8,7 @@ use std::{fmt, str::FromStr};
 use serde::{Deserialize, Serialize};
 use wana_emulator::{BehaviourProfile, Emulator, EmulatorConfig, DEFAULT_ACCOUNTS, DEFAULT_REGION};
 
-use crate::HarnessError;
+use crate::{principal::is_account_id, HarnessError, Principal};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -19,13 +19,20 @@ pub enum BackendKind {
     Localstack,
     /// Real AWS accounts behind guard rails.
     Sandbox,
+    /// moto's server, at an endpoint given or started from its venv (`cargo xtask moto
+    /// install`).
+    Moto,
+    /// Any other endpoint (`--endpoint URL`): an emulator wana does not know.
+    Endpoint,
 }
 
 impl BackendKind {
-    pub const ALL: [BackendKind; 3] = [
+    pub const ALL: [BackendKind; 5] = [
         BackendKind::Emulator,
         BackendKind::Localstack,
         BackendKind::Sandbox,
+        BackendKind::Moto,
+        BackendKind::Endpoint,
     ];
 
     pub fn name(self) -> &'static str {
@@ -33,7 +40,14 @@ impl BackendKind {
             BackendKind::Emulator => "emulator",
             BackendKind::Localstack => "localstack",
             BackendKind::Sandbox => "sandbox",
+            BackendKind::Moto => "moto",
+            BackendKind::Endpoint => "endpoint",
         }
+    }
+
+    /// Someone else's emulator at a URL (LocalStack, moto, any other).
+    pub fn is_endpoint(self) -> bool {
+        matches!(self, BackendKind::Localstack | BackendKind::Moto | BackendKind::Endpoint)
     }
 }
 
@@ -44,7 +58,7 @@ impl fmt::Display for BackendKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown backend {0:?} (expected emulator, localstack or sandbox)")]
+#[error("unknown backend {0:?} (expected emulator, localstack, sandbox, moto or endpoint)")]
 pub struct UnknownBackend(String);
 
 impl FromStr for BackendKind {
@@ -108,6 +122,9 @@ pub struct Backend {
     sandbox: Option<crate::sandbox::Connected>,
     /// The run id, as the SDK's app id of every principal (`set_app_name`).
     app_name: Option<aws_types::app_name::AppName>,
+    /// The LocalStack or moto this backend started, if any (stopped with the backend), and what
+    /// answers at the endpoint.
+    endpoint: Option<crate::endpoint::Attached>,
 }
 
 impl fmt::Debug for Backend {
@@ -130,10 +147,9 @@ impl Backend {
     ) -> Result<Backend, HarnessError> {
         match kind {
             BackendKind::Emulator => Backend::start_emulator(profile).await,
-            // Built by later issues; until then the honest answer is "cannot run here".
-            BackendKind::Localstack => Err(HarnessError::Unsupported(
-                "the localstack backend is not built yet; use --backend emulator".into(),
-            )),
+            BackendKind::Localstack | BackendKind::Moto | BackendKind::Endpoint => {
+                Backend::start_endpoint(kind, None, profile).await
+            }
             // Every account of the default config (`WANA_CONFIG` or wana.toml), guards checked.
             BackendKind::Sandbox => crate::sandbox::start(profile, &[]).await,
         }
@@ -163,6 +179,7 @@ impl Backend {
             emulator: Some(emulator),
             sandbox: None,
             app_name: None,
+            endpoint: None,
         })
     }
 
@@ -192,6 +209,7 @@ impl Backend {
             emulator: None,
             sandbox: Some(connected),
             app_name: None,
+            endpoint: None,
         }
     }
 
@@ -215,6 +233,35 @@ impl Backend {
     /// pointed at an emulator with `time_scale`.
     pub fn time_scale(&self) -> u32 {
         self.sandbox.as_ref().map_or(1, |s| s.config.time_scale.max(1))
+    }
+
+    /// Connects to an emulator at a URL (`endpoint`, else `AWS_ENDPOINT_URL`), or for
+    /// LocalStack and moto finds or starts one (see `wana-localstack`), and sets up the
+    /// accounts as that emulator expects them. The kind of the result is what answers:
+    /// `endpoint` resolves to `localstack` or `moto` when it recognises them.
+    pub async fn start_endpoint(
+        kind: BackendKind,
+        endpoint: Option<&str>,
+        profile: BehaviourProfile,
+    ) -> Result<Backend, HarnessError> {
+        let (attached, accounts) = crate::endpoint::attach(kind, endpoint).await?;
+        Ok(Backend {
+            kind: attached.kind(),
+            profile,
+            endpoint_url: Some(attached.endpoint_url().to_string()),
+            region: DEFAULT_REGION.to_string(),
+            accounts,
+            emulator: None,
+            sandbox: None,
+            app_name: None,
+            endpoint: Some(attached),
+        })
+    }
+
+    /// What answers at an endpoint backend, for people (`LocalStack 2026.3.0 (community),
+    /// started in host mode for this run`).
+    pub fn description(&self) -> Option<String> {
+        self.endpoint.as_ref().map(crate::endpoint::Attached::description)
     }
 
     pub fn kind(&self) -> BackendKind {
@@ -264,7 +311,70 @@ impl Backend {
         if let Some(emulator) = self.emulator.take() {
             emulator.stop();
         }
+        drop(self.endpoint.take());
     }
+}
+
+/// The principals of a backend's accounts. They live here, not in `principal.rs`, so that a
+/// principal knows nothing of backends (the sandbox and endpoint modules build principals, and the
+/// backend builds on them: imports point one way).
+impl Principal {
+    /// The administrator IAM user of a backend account (`"a"` or its id), labelled `admin@a`.
+    pub fn account_admin(backend: &Backend, account: &str) -> Result<Principal, HarnessError> {
+        let account = backend.account(account)?;
+        // On a sandbox the administrator is whoever the account's profile resolved to.
+        if let Some(principal) = backend.sandbox().and_then(|s| s.principal(&account.name)) {
+            return Ok(principal.clone().with_app_name(backend.app_name()));
+        }
+        let mut principal = Principal::from_keys(
+            backend,
+            format!("{}@{}", account.admin_user, account.name),
+            &account.id,
+            &account.access_key_id,
+            &account.secret_access_key,
+            None,
+        )?;
+        principal.arn = Some(format!(
+            "arn:aws:iam::{}:user/{}",
+            account.id, account.admin_user
+        ));
+        Ok(principal)
+    }
+
+    /// A principal from explicit keys. `account` is a backend account's short name or any
+    /// 12-digit account id (a principal may belong to an account the backend does not manage,
+    /// such as a third party's).
+    pub fn from_keys(
+        backend: &Backend,
+        label: impl Into<String>,
+        account: &str,
+        access_key_id: &str,
+        secret_access_key: &str,
+        session_token: Option<&str>,
+    ) -> Result<Principal, HarnessError> {
+        let account_id = if is_account_id(account) {
+            account.to_string()
+        } else {
+            backend.account(account)?.id.clone()
+        };
+        let credentials = aws_credential_types::Credentials::new(
+            access_key_id,
+            secret_access_key,
+            session_token.map(str::to_string),
+            None,
+            crate::principal::PROVIDER_NAME,
+        );
+        Ok(Principal::new(
+            label.into(),
+            account_id,
+            None,
+            credentials,
+            backend.region(),
+            backend.endpoint_url(),
+        )
+        .with_app_name(backend.app_name()))
+    }
+
 }
 
 #[cfg(test)]
@@ -287,23 +397,11 @@ mod tests {
     fn unknown_backend_names_the_valid_ones() {
         let err = "aws".parse::<BackendKind>().unwrap_err();
         assert!(
-            err.to_string().contains("emulator, localstack or sandbox"),
+            err.to_string().contains("emulator, localstack, sandbox, moto or endpoint"),
             "{err}"
         );
     }
 
-    #[tokio::test]
-    async fn unbuilt_backends_are_unsupported_not_errors() {
-        for kind in [BackendKind::Localstack] {
-            let err = Backend::start(kind, BehaviourProfile::Current)
-                .await
-                .unwrap_err();
-            assert!(
-                matches!(err, HarnessError::Unsupported(_)),
-                "{kind}: {err:?}"
-            );
-        }
-    }
 
     #[test]
     fn account_debug_output_hides_the_secret() {

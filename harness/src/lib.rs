@@ -1,6 +1,8 @@
 //! wana's harness: everything between a scenario and a backend.
 //!
-//! - [`backend`]: what a run talks to (emulator, LocalStack, sandbox).
+//! - [`backend`]: what a run talks to (emulator, LocalStack, moto, any endpoint, sandbox);
+//!   [`endpoint`]: someone else's emulator and its accounts; [`unimplemented`]: "does not
+//!   implement" told apart from "answered differently".
 //! - [`principal`] and [`assume`]: identities as SDK configurations, role sessions.
 //! - [`scenario`]: the scenario trait, the run context and the runner (teardown always runs).
 //! - [`outcome`]: recording each step with the exact AWS error text.
@@ -13,6 +15,7 @@
 pub mod assume;
 pub mod aws_cli;
 pub mod backend;
+pub mod endpoint;
 pub mod error;
 pub mod explain;
 pub mod interrupt;
@@ -25,6 +28,7 @@ pub mod resources;
 pub mod run_id;
 pub mod sandbox;
 pub mod scenario;
+pub mod unimplemented;
 pub mod verdict;
 pub mod wait;
 
@@ -36,7 +40,8 @@ pub use outcome::{Phase, Recorder, Step, StepError};
 pub use principal::Principal;
 pub use redact::{RedactionLevel, Redactor};
 pub use report::RunReport;
-pub use scenario::{run_scenario, run_scenario_on, RunContext, Scenario, ScenarioFuture};
+pub use scenario::{run_scenario, run_scenario_at, run_scenario_on, RunContext, Scenario, ScenarioFuture};
+pub use unimplemented::Unimplemented;
 pub use verdict::Verdict;
 pub use wait::{Polling, Waiter};
 pub use resources::{EXPIRES_AT_TAG, RUN_ID_TAG, TRAP_TAG};

@@ -11,7 +11,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{aws_cli::CliOutput, redact::Redactor};
+use crate::{aws_cli::CliOutput, redact::Redactor, unimplemented::Unimplemented};
 
 /// The phases of a scenario, in the order they run (design.md, The scenario model).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -51,6 +51,11 @@ impl fmt::Display for Phase {
 pub struct StepError {
     pub code: String,
     pub message: String,
+    /// The HTTP status of the answer, when one came (an endpoint's 501 says "not implemented").
+    pub http_status: Option<u16>,
+    /// The call that failed, as IAM names actions (`ssm:DescribeInstanceInformation`), when
+    /// known: the SDK's error type names it.
+    pub operation: Option<String>,
 }
 
 impl StepError {
@@ -58,23 +63,48 @@ impl StepError {
         StepError {
             code: code.into(),
             message: message.into(),
+            http_status: None,
+            operation: None,
         }
+    }
+
+    /// Whether the endpoint does not implement the call (as opposed to answering differently
+    /// from AWS); see [`crate::unimplemented`].
+    pub fn is_unimplemented(&self) -> bool {
+        crate::unimplemented::is_unimplemented(self)
     }
 
     /// Extracts code and message from any aws-sdk-* operation error.
     pub fn from_sdk<E, R>(err: &SdkError<E, R>) -> StepError
     where
         E: ProvideErrorMetadata + StdError + 'static,
-        R: fmt::Debug,
+        R: fmt::Debug + RawStatus,
     {
         // The SDK's own Display is one word ("service error"); DisplayErrorContext walks the
         // source chain, which is where "connection refused" or a parse failure is explained.
         let full_text = || DisplayErrorContext(err).to_string();
+        let http_status = err.raw_response().and_then(RawStatus::http_status);
+        let operation = crate::unimplemented::operation_of::<E>();
+        // An HTML page where an AWS error belongs (moto's answer to an action it lacks): the
+        // SDK's text would carry the whole response with its Date header.
+        if let (SdkError::ResponseError(_), Some(status)) = (err, http_status) {
+            let text = full_text().to_ascii_lowercase();
+            if text.contains("<!doctype html") || text.contains("<html") {
+                return StepError {
+                    code: "ResponseError".to_string(),
+                    message: format!("HTTP {status} with an HTML page instead of an AWS error"),
+                    http_status,
+                    operation,
+                };
+            }
+        }
         let kind = match err {
             SdkError::ServiceError(_) => {
                 return StepError {
                     code: err.code().unwrap_or("UnknownServiceError").to_string(),
                     message: err.message().map(str::to_string).unwrap_or_else(full_text),
+                    http_status,
+                    operation,
                 };
             }
             SdkError::ConstructionFailure(_) => "ConstructionFailure",
@@ -88,7 +118,26 @@ impl StepError {
         StepError {
             code: kind.to_string(),
             message: full_text(),
+            http_status,
+            operation,
         }
+    }
+}
+
+/// The HTTP status of an SDK's raw response; `()` for test fixtures without one.
+pub trait RawStatus {
+    fn http_status(&self) -> Option<u16>;
+}
+
+impl RawStatus for aws_smithy_runtime_api::http::Response {
+    fn http_status(&self) -> Option<u16> {
+        Some(self.status().as_u16())
+    }
+}
+
+impl RawStatus for () {
+    fn http_status(&self) -> Option<u16> {
+        None
     }
 }
 
@@ -169,6 +218,9 @@ pub struct Recorder {
     phase: Phase,
     steps: Vec<Step>,
     notes: Vec<String>,
+    /// Calls the backend does not implement, met before teardown: they make the run
+    /// `unsupported` whatever the scenario concluded.
+    unimplemented: Vec<Unimplemented>,
     /// Scrubs secrets only; ids stay readable until a report is rendered for a snapshot.
     secrets: Redactor,
 }
@@ -185,6 +237,7 @@ impl Recorder {
             phase: Phase::Provision,
             steps: Vec::new(),
             notes: Vec::new(),
+            unimplemented: Vec::new(),
             secrets: Redactor::secrets_only(),
         }
     }
@@ -236,7 +289,13 @@ impl Recorder {
     ) -> &Step {
         let step = match result {
             Ok(value) => Step::succeeded(self.phase, principal, call).with_detail(detail(value)),
-            Err(error) => Step::failed(self.phase, principal, call, error),
+            Err(error) => {
+                if error.is_unimplemented() && self.phase != Phase::Teardown {
+                    let unimplemented = Unimplemented::of(call, error);
+                    self.unimplemented.push(unimplemented.redacted(&self.secrets));
+                }
+                Step::failed(self.phase, principal, call, error)
+            }
         };
         self.push(step)
     }
@@ -252,7 +311,7 @@ impl Recorder {
     ) -> Result<T, StepError>
     where
         E: ProvideErrorMetadata + StdError + 'static,
-        R: fmt::Debug,
+        R: fmt::Debug + RawStatus,
     {
         let result = result.map_err(|err| StepError::from_sdk(&err));
         self.record(principal, call, &result, detail);
@@ -297,6 +356,11 @@ impl Recorder {
         &self.notes
     }
 
+    /// The recorded calls (before teardown) that the backend does not implement.
+    pub fn unimplemented(&self) -> &[Unimplemented] {
+        &self.unimplemented
+    }
+
     pub fn into_parts(self) -> (Vec<Step>, Vec<String>) {
         (self.steps, self.notes)
     }
@@ -331,13 +395,18 @@ mod tests {
             "InvalidClientTokenId",
             "The security token included in the request is invalid.",
         );
+        let step_error = StepError::from_sdk(&err);
         assert_eq!(
-            StepError::from_sdk(&err),
-            StepError::new(
+            (step_error.code.as_str(), step_error.message.as_str()),
+            (
                 "InvalidClientTokenId",
                 "The security token included in the request is invalid."
             )
         );
+        // The operation comes from the SDK's error type; the fixture has no HTTP answer.
+        assert_eq!(step_error.operation.as_deref(), Some("sts:GetCallerIdentity"));
+        assert_eq!(step_error.http_status, None);
+        assert!(!step_error.is_unimplemented());
     }
 
     #[test]

@@ -16,10 +16,10 @@ use aws_credential_types::{provider::SharedCredentialsProvider, Credentials};
 use aws_sdk_sts::config::BehaviorVersion;
 use aws_types::{region::Region, SdkConfig};
 
-use crate::{aws_cli::CliCredentials, backend::Backend, HarnessError};
+use crate::aws_cli::CliCredentials;
 
 /// The provider name the SDK shows in its own debug output for these credentials.
-const PROVIDER_NAME: &str = "wana";
+pub(crate) const PROVIDER_NAME: &str = "wana";
 
 #[derive(Clone)]
 pub struct Principal {
@@ -46,62 +46,6 @@ impl fmt::Debug for Principal {
 }
 
 impl Principal {
-    /// The administrator IAM user of a backend account (`"a"` or its id), labelled `admin@a`.
-    pub fn account_admin(backend: &Backend, account: &str) -> Result<Principal, HarnessError> {
-        let account = backend.account(account)?;
-        // On a sandbox the administrator is whoever the account's profile resolved to.
-        if let Some(principal) = backend.sandbox().and_then(|s| s.principal(&account.name)) {
-            return Ok(principal.clone().with_app_name(backend.app_name()));
-        }
-        let mut principal = Principal::from_keys(
-            backend,
-            format!("{}@{}", account.admin_user, account.name),
-            &account.id,
-            &account.access_key_id,
-            &account.secret_access_key,
-            None,
-        )?;
-        principal.arn = Some(format!(
-            "arn:aws:iam::{}:user/{}",
-            account.id, account.admin_user
-        ));
-        Ok(principal)
-    }
-
-    /// A principal from explicit keys. `account` is a backend account's short name or any
-    /// 12-digit account id (a principal may belong to an account the backend does not manage,
-    /// such as a third party's).
-    pub fn from_keys(
-        backend: &Backend,
-        label: impl Into<String>,
-        account: &str,
-        access_key_id: &str,
-        secret_access_key: &str,
-        session_token: Option<&str>,
-    ) -> Result<Principal, HarnessError> {
-        let account_id = if is_account_id(account) {
-            account.to_string()
-        } else {
-            backend.account(account)?.id.clone()
-        };
-        let credentials = Credentials::new(
-            access_key_id,
-            secret_access_key,
-            session_token.map(str::to_string),
-            None,
-            PROVIDER_NAME,
-        );
-        Ok(Principal::new(
-            label.into(),
-            account_id,
-            None,
-            credentials,
-            backend.region(),
-            backend.endpoint_url(),
-        )
-        .with_app_name(backend.app_name()))
-    }
-
     /// The same principal whose SDK calls carry `app_name` in their user agent (the run id).
     pub fn with_app_name(mut self, app_name: Option<&aws_types::app_name::AppName>) -> Principal {
         if let Some(app_name) = app_name {
@@ -188,7 +132,7 @@ impl Principal {
     }
 }
 
-fn is_account_id(text: &str) -> bool {
+pub(crate) fn is_account_id(text: &str) -> bool {
     text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
 }
 

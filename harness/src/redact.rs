@@ -38,6 +38,9 @@ pub struct Redactor {
     /// Exact values known to be secret, with their placeholder; longest first so a token that
     /// contains another secret is replaced whole.
     known_secrets: Vec<(String, &'static str)>,
+    /// `wana-<trap>-`: what comes before a run's random suffix in resource names on shared
+    /// backends (`wana-<trap>-1a2b3c4d`, see `run_id::new_run_id`); the suffix becomes `<run>`.
+    run_prefixes: Vec<String>,
 }
 
 impl Redactor {
@@ -56,6 +59,7 @@ impl Redactor {
             level,
             accounts: Vec::new(),
             known_secrets: Vec::new(),
+            run_prefixes: Vec::new(),
         };
         for account in DEFAULT_ACCOUNTS {
             redactor.add_account(account.id, account.name);
@@ -95,6 +99,14 @@ impl Redactor {
             .sort_by(|(a, _), (b, _)| b.len().cmp(&a.len()).then(a.cmp(b)));
     }
 
+    /// Makes the run ids of `trap`'s runs stable under full redaction: `wana-<trap>-<run>`.
+    pub fn add_trap(&mut self, trap: &str) {
+        let prefix = format!("wana-{trap}-");
+        if !self.run_prefixes.contains(&prefix) {
+            self.run_prefixes.push(prefix);
+        }
+    }
+
     pub fn redact_text(&self, text: &str) -> String {
         self.redact_text_as(text, REQUEST_ID)
     }
@@ -115,6 +127,9 @@ impl Redactor {
             return out;
         }
 
+        for prefix in &self.run_prefixes {
+            out = stable_run_ids(&out, prefix);
+        }
         out = replace(&out, &ACCESS_KEY_ID, "<access-key-id>");
         out = replace(&out, &UNIQUE_ID, "<unique-id>");
         out = replace(&out, &KMS_KEY_IN_ARN, "${1}<key-id>");
@@ -234,7 +249,9 @@ static SECRET_PATTERNS: LazyLock<Vec<(Regex, String)>> = LazyLock::new(|| {
     ]
 });
 
-static ACCESS_KEY_ID: LazyLock<Regex> = LazyLock::new(|| regex(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"));
+// LocalStack's own keys start LKIA (long-term) and LSIA (temporary).
+static ACCESS_KEY_ID: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"\b(?:AKIA|ASIA|LKIA|LSIA)[A-Z0-9]{16}\b"));
 
 /// IAM unique ids (reference_identifiers.html prefix table): user, role, instance profile,
 /// managed policy, managed policy version, group, public key, bearer token, context credential,
@@ -284,12 +301,52 @@ fn ec2_placeholder(prefix: &str) -> &'static str {
 
 static ACCOUNT_ID: LazyLock<Regex> = LazyLock::new(|| regex(r"\b\d{12}\b"));
 
+/// `<prefix><8 lowercase letters or digits>` (then the end or anything else) becomes
+/// `<prefix><run>`.
+fn stable_run_ids(text: &str, prefix: &str) -> String {
+    const SUFFIX: usize = 8;
+    let is_id_char = |b: u8| b.is_ascii_digit() || b.is_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(prefix) {
+        let (before, after) = rest.split_at(at + prefix.len());
+        out.push_str(before);
+        let bytes = after.as_bytes();
+        let is_run_id = bytes.len() >= SUFFIX
+            && bytes[..SUFFIX].iter().all(|&b| is_id_char(b))
+            && bytes.get(SUFFIX).is_none_or(|&b| !is_id_char(b));
+        if is_run_id {
+            out.push_str("<run>");
+            rest = &after[SUFFIX..];
+        } else {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use rstest::rstest;
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_runs_random_suffix_becomes_run_under_full_redaction_only() {
+        let text = "alias/wana-t-tpaus52u and role/wana-t-tpaus52u-operator, wana-t-zz, wana-t-abcdefghi";
+        let mut full = Redactor::full();
+        full.add_trap("t");
+        assert_eq!(
+            full.redact_text(text),
+            "alias/wana-t-<run> and role/wana-t-<run>-operator, wana-t-zz, wana-t-abcdefghi"
+        );
+        assert_eq!(full.redact_text(&full.redact_text(text)), full.redact_text(text));
+        let mut secrets_only = Redactor::secrets_only();
+        secrets_only.add_trap("t");
+        assert_eq!(secrets_only.redact_text(text), text);
+    }
 
     #[rstest]
     #[case::built_in_account_in_an_arn(
@@ -300,6 +357,7 @@ mod tests {
     #[case::unknown_account("arn:aws:iam::123456789012:root", "arn:aws:iam::<account>:root")]
     #[case::long_term_key("key AKIAWANAADMINA000001 used", "key <access-key-id> used")]
     #[case::temporary_key("ASIAWANAAAAAAAAAAAAB", "<access-key-id>")]
+    #[case::localstack_key("LKIARTXV5AHDVZMGIJFE", "<access-key-id>")]
     #[case::user_and_role_ids(
         "AIDAWANAAAAAAAAAAAAAB / AROAWANAAAAAAAAAAAAAC",
         "<unique-id> / <unique-id>"

@@ -20,6 +20,7 @@ use crate::{
     outcome::{Phase, Recorder, StepError},
     principal::Principal,
     report::RunReport,
+    unimplemented::Unimplemented,
     verdict::Verdict,
     HarnessError,
 };
@@ -205,24 +206,29 @@ pub async fn run_scenario(
     backend_kind: BackendKind,
     profile: BehaviourProfile,
 ) -> RunReport {
-    let expected = scenario.expected_verdict(backend_kind, profile);
-    let mut report = RunReport {
-        trap: scenario.id().to_string(),
-        backend: backend_kind,
-        profile,
-        verdict: Verdict::Error,
-        expected_verdict: Some(expected),
-        matches_expectation: false,
-        error: None,
-        steps: Vec::new(),
-        narrative_notes: Vec::new(),
-    };
+    run_scenario_at(scenario, backend_kind, None, profile).await
+}
 
-    let started = CatchUnwind(AssertUnwindSafe(Box::pin(async {
-        match backend_kind {
+/// [`run_scenario`] on an endpoint backend at `endpoint` (`None`: `AWS_ENDPOINT_URL`, or what
+/// the backend finds or starts). The report's backend is what answered (`endpoint` resolves to
+/// `localstack` or `moto`), and so is the expectation it is held to.
+pub async fn run_scenario_at(
+    scenario: &dyn Scenario,
+    backend_kind: BackendKind,
+    endpoint: Option<&str>,
+    profile: BehaviourProfile,
+) -> RunReport {
+    let expected = scenario.expected_verdict(backend_kind, profile);
+    let mut report = unstarted_report(scenario, backend_kind, profile);
+
+    let started = CatchUnwind(AssertUnwindSafe(Box::pin(async move {
+        match (backend_kind, endpoint) {
+            (_, Some(url)) => Backend::start_endpoint(backend_kind, Some(url), profile).await,
             // The sandbox resolves the accounts this trap needs, and checks that they differ.
-            BackendKind::Sandbox => crate::sandbox::start(profile, scenario.accounts()).await,
-            _ => Backend::start(backend_kind, profile).await,
+            (BackendKind::Sandbox, None) => {
+                crate::sandbox::start(profile, scenario.accounts()).await
+            }
+            (_, None) => Backend::start(backend_kind, profile).await,
         }
     })))
     .await;
@@ -248,26 +254,39 @@ pub async fn run_scenario(
 /// Runs `scenario` once on a backend already started (a sandbox the command line has connected
 /// and confirmed), with the same guarantees as [`run_scenario`].
 pub async fn run_scenario_on(scenario: &dyn Scenario, backend: Backend) -> RunReport {
-    let (kind, profile) = (backend.kind(), backend.profile());
-    let expected = scenario.expected_verdict(kind, profile);
-    let report = RunReport {
+    let report = unstarted_report(scenario, backend.kind(), backend.profile());
+    run_on(scenario, backend, report).await
+}
+
+/// The report of a run that has not started: `error` until the run says otherwise.
+fn unstarted_report(
+    scenario: &dyn Scenario,
+    backend: BackendKind,
+    profile: BehaviourProfile,
+) -> RunReport {
+    RunReport {
         trap: scenario.id().to_string(),
-        backend: kind,
+        backend,
         profile,
         verdict: Verdict::Error,
-        expected_verdict: Some(expected),
+        expected_verdict: Some(scenario.expected_verdict(backend, profile)),
         matches_expectation: false,
         error: None,
         steps: Vec::new(),
         narrative_notes: Vec::new(),
-    };
-    run_on(scenario, backend, report).await
+    }
 }
 
 /// The run itself: the scenario (stopped by Ctrl-C), then teardown whatever happened.
 async fn run_on(scenario: &dyn Scenario, backend: Backend, mut report: RunReport) -> RunReport {
-    let expected = report.expected_verdict.unwrap_or(Verdict::Error);
+    // The report's backend is what answered (`endpoint` resolves to `localstack` or `moto`), and
+    // so is the expectation it is held to.
     let backend_kind = backend.kind();
+    let expected = scenario.expected_verdict(backend_kind, backend.profile());
+    report.backend = backend_kind;
+    report.expected_verdict = Some(expected);
+    let backend_name = backend_kind.to_string();
+    let product = crate::endpoint::product_name(backend_kind);
     let mut ctx = RunContext::new(backend, run_id(scenario.id(), backend_kind));
     if let Err(err) = ctx.begin_run(scenario.id(), scenario.expected_duration()) {
         // Without its ledger a run on a shared account could leave what no cleanup finds.
@@ -277,7 +296,22 @@ async fn run_on(scenario: &dyn Scenario, backend: Backend, mut report: RunReport
         return report;
     }
 
-    let run_result = crate::interrupt::unless_interrupted(CatchUnwind(AssertUnwindSafe(scenario.run(&mut ctx)))).await;
+    let run_result =
+        crate::interrupt::unless_interrupted(CatchUnwind(AssertUnwindSafe(scenario.run(&mut ctx))))
+            .await;
+    let ended_on_divergence = match &run_result {
+        Some(Ok(Err(HarnessError::Aws(err)))) if is_service_answer(err) => {
+            Some(divergence(&ctx, err))
+        }
+        Some(Ok(Err(HarnessError::Scenario(why)))) => Some(format!("the run stopped: {why}")),
+        _ => None,
+    };
+    let ended_on_unimplemented = match &run_result {
+        Some(Ok(Err(HarnessError::Aws(err)))) if err.is_unimplemented() => {
+            Some(Unimplemented::of_error(err))
+        }
+        _ => None,
+    };
     let (mut verdict, mut error) = match run_result {
         Some(Ok(Ok(verdict))) => (verdict, None),
         Some(Ok(Err(err))) => (verdict_for_error(&err), Some(err.to_string())),
@@ -287,16 +321,51 @@ async fn run_on(scenario: &dyn Scenario, backend: Backend, mut report: RunReport
         ),
         None => (Verdict::Error, Some("interrupted (Ctrl-C); teardown ran".to_string())),
     };
+    // A call the backend lacks makes whatever the scenario concluded meaningless: the run is
+    // `unsupported`, naming the first such call (recorded, or the error the run ended with).
+    let missing = ctx.recorder.unimplemented().first().cloned().or(ended_on_unimplemented);
+    if let Some(missing) = missing {
+        let sentence = missing.sentence(product);
+        ctx.recorder.note(format!(
+            "Missing on {backend_name}: {sentence}; the run cannot reach the trap without it"
+        ));
+        verdict = Verdict::Unsupported;
+        error = Some(format!("unsupported: {sentence}"));
+    } else if let (Some(divergence), true) = (ended_on_divergence, ctx.backend.kind().is_endpoint())
+    {
+        // Someone else's emulator answered where AWS goes on: the failure the trap is about
+        // never came, which is what `not-reproduced` says; the note says what differed.
+        ctx.recorder.note(format!(
+            "Missing on {backend_name}: {divergence}, where AWS goes on; {product} answered \
+             differently from AWS, so the failure the trap is about did not happen here"
+        ));
+        verdict = Verdict::NotReproduced;
+        error = None;
+    }
 
     ctx.recorder.set_phase(Phase::Teardown);
     let teardown_result = CatchUnwind(AssertUnwindSafe(scenario.teardown(&mut ctx))).await;
     let teardown_failure = match teardown_result {
         Ok(Ok(())) => None,
+        // What the backend cannot do, it cannot have created either.
+        Ok(Err(HarnessError::Aws(err))) if err.is_unimplemented() => {
+            ctx.recorder.note(format!(
+                "teardown: {}",
+                Unimplemented::of_error(&err).sentence(product)
+            ));
+            None
+        }
         Ok(Err(err)) => Some(err.to_string()),
         Err(panic) => Some(format!("teardown panicked: {panic}")),
     };
     ctx.end_run(teardown_failure.is_none());
-    if let Some(failure) = teardown_failure {
+    if let (Some(failure), true) = (&teardown_failure, ctx.backend.kind().is_endpoint()) {
+        // Someone else's emulator costs nothing when something is left behind, and a deletion
+        // it fails is one more of its differences: said, but not the run's verdict.
+        ctx.recorder.note(format!(
+            "teardown on {product} left something behind: {failure}"
+        ));
+    } else if let Some(failure) = teardown_failure {
         // Resources may be left behind: the run cannot be called a success whatever it found.
         error = Some(match error {
             Some(run_error) => format!("{run_error}; teardown failed too: {failure}"),
@@ -318,6 +387,27 @@ async fn run_on(scenario: &dyn Scenario, backend: Backend, mut report: RunReport
     report
 }
 
+/// An answer from the service (an AWS error code), rather than no answer at all.
+fn is_service_answer(err: &StepError) -> bool {
+    !matches!(
+        err.code.as_str(),
+        "DispatchFailure" | "TimeoutError" | "ConstructionFailure" | "ResponseError" | "SdkError"
+    )
+}
+
+/// `the run stopped at ec2:RunInstances (NoSuchEntity: …)`, naming the recorded step that failed
+/// so, else the SDK's operation.
+fn divergence(ctx: &RunContext, err: &StepError) -> String {
+    let recorded = ctx.recorder.steps().iter().rev().find(|step| {
+        !step.ok && step.error_code.as_deref() == Some(err.code.as_str())
+    });
+    let call = recorded
+        .map(|step| step.call.clone())
+        .or_else(|| err.operation.clone())
+        .unwrap_or_else(|| "a call".to_string());
+    format!("the run stopped at {call} ({}: {})", err.code, err.message)
+}
+
 fn verdict_for_error(err: &HarnessError) -> Verdict {
     match err {
         HarnessError::Unsupported(_) => Verdict::Unsupported,
@@ -330,7 +420,7 @@ fn verdict_for_error(err: &HarnessError) -> Verdict {
 fn run_id(trap: &str, backend: BackendKind) -> String {
     match backend {
         BackendKind::Emulator => format!("wana-{trap}"),
-        BackendKind::Localstack | BackendKind::Sandbox => crate::run_id::new_run_id(trap),
+        _ => crate::run_id::new_run_id(trap),
     }
 }
 
@@ -400,22 +490,109 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn unbuilt_backends_give_unsupported_without_running_anything() {
+    async fn an_endpoint_where_nothing_answers_runs_nothing() {
         let scenario = Failing {
             how: "error",
             torn_down: AtomicBool::new(false),
         };
-        let report = run_scenario(&scenario, BackendKind::Localstack, BehaviourProfile::Current).await;
-        assert_eq!(report.verdict, Verdict::Unsupported);
-        assert!(!report.matches_expectation);
-        assert!(report
-            .error
+        // A loopback port nobody listens on any more.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
-            .contains("localstack backend is not built yet"));
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}");
+        let report = run_scenario_at(
+            &scenario,
+            BackendKind::Endpoint,
+            Some(&url),
+            BehaviourProfile::Current,
+        )
+        .await;
+        assert_eq!(report.verdict, Verdict::Error);
+        assert!(!report.matches_expectation);
+        let error = report.error.unwrap();
+        assert!(error.contains(&format!("nothing answers HTTP at {url}")), "{error}");
         assert!(
             !scenario.torn_down.load(Ordering::SeqCst),
             "nothing was provisioned"
         );
+    }
+
+
+    /// Records one failed call, then concludes `not-reproduced` or ends on the error.
+    struct MeetsError {
+        error: StepError,
+        propagate: bool,
+    }
+
+    impl Scenario for MeetsError {
+        fn id(&self) -> &'static str {
+            "meets-error"
+        }
+
+        fn expected_verdict(&self, _: BackendKind, _: BehaviourProfile) -> Verdict {
+            Verdict::Unsupported
+        }
+
+        fn run<'a>(&'a self, ctx: &'a mut RunContext) -> ScenarioFuture<'a, Verdict> {
+            Box::pin(async move {
+                ctx.recorder.set_phase(Phase::Trigger);
+                let failed: Result<(), StepError> = Err(self.error.clone());
+                ctx.recorder.record("admin@a", "autoscaling:CreateAutoScalingGroup", &failed, |_| {
+                    serde_json::Value::Null
+                });
+                if self.propagate {
+                    failed?;
+                }
+                Ok(Verdict::NotReproduced)
+            })
+        }
+    }
+
+    fn licence_error() -> StepError {
+        StepError {
+            http_status: Some(501),
+            ..StepError::new(
+                "InternalFailure",
+                "The API for service autoscaling is either not included in your current license \
+                 plan or has not yet been emulated by LocalStack.",
+            )
+        }
+    }
+
+    #[tokio::test]
+    async fn a_call_the_backend_lacks_makes_the_run_unsupported_naming_the_call() {
+        for propagate in [false, true] {
+            let scenario = MeetsError { error: licence_error(), propagate };
+            let report =
+                run_scenario(&scenario, BackendKind::Emulator, BehaviourProfile::Current).await;
+            assert_eq!(report.verdict, Verdict::Unsupported, "{report:#?}");
+            assert!(report.matches_expectation);
+            let error = report.error.unwrap();
+            assert!(
+                error.starts_with(
+                    "unsupported: wana's emulator does not implement autoscaling:CreateAutoScalingGroup \
+                     (InternalFailure: The API for service autoscaling"
+                ),
+                "{error}"
+            );
+            assert!(report
+                .narrative_notes
+                .iter()
+                .any(|note| note.starts_with("Missing on emulator: wana's emulator does not implement")));
+        }
+    }
+
+    #[tokio::test]
+    async fn on_wanas_emulator_a_different_answer_is_an_error_not_a_verdict_about_aws() {
+        let scenario = MeetsError {
+            error: StepError { http_status: Some(400), ..StepError::new("ValidationError", "no") },
+            propagate: true,
+        };
+        let report = run_scenario(&scenario, BackendKind::Emulator, BehaviourProfile::Current).await;
+        assert_eq!(report.verdict, Verdict::Error);
+        assert_eq!(report.error.as_deref(), Some("AWS call failed: ValidationError: no"));
     }
 
     #[test]

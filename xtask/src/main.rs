@@ -5,9 +5,11 @@
 //! runnable scenario yet, or the backend refused or is unavailable (`sandbox_cli`); 4 cleanup
 //! left resources behind; 130 interrupted by Ctrl-C (teardown ran).
 
+mod backends;
 mod bench;
 mod catalog;
 mod emulator;
+mod endpoints;
 mod nightly;
 mod out;
 mod repro;
@@ -53,6 +55,12 @@ enum Command {
     Doctor(sandbox_cli::DoctorArgs),
     /// List (and with --yes delete) what earlier sandbox runs left behind.
     Cleanup(sandbox_cli::CleanupArgs),
+    /// LocalStack in host mode (no Docker): install into .venv-localstack, start, stop.
+    Localstack(endpoints::ServerArgs),
+    /// moto's server: install into .venv-moto, start, stop.
+    Moto(endpoints::ServerArgs),
+    /// The table of what each backend reproduces, from the recorded runs in snapshots/.
+    Backends(backends::BackendsArgs),
 }
 
 /// An error that is the user's to fix (exit code 2), as opposed to a failure (exit code 1).
@@ -83,6 +91,9 @@ fn main() -> ExitCode {
         Command::Bench => bench::run(),
         Command::Doctor(args) => sandbox_cli::doctor(&args),
         Command::Cleanup(args) => sandbox_cli::cleanup(&args),
+        Command::Localstack(args) => endpoints::run(wana_localstack::Server::Localstack, &args),
+        Command::Moto(args) => endpoints::run(wana_localstack::Server::Moto, &args),
+        Command::Backends(args) => backends::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -3,7 +3,7 @@
 use std::{path::PathBuf, process::ExitCode, str::FromStr};
 
 use clap::Args;
-use wana_harness::{run_scenario, run_scenario_on, Backend, BackendKind, BehaviourProfile, Redactor, RunReport};
+use wana_harness::{run_scenario_at, run_scenario_on, Backend, BackendKind, BehaviourProfile, Redactor, RunReport};
 
 use crate::{
     catalog::find_trap,
@@ -15,9 +15,14 @@ use crate::{
 pub struct ReproArgs {
     /// The trap id, as `cargo xtask list` shows it.
     pub trap: String,
-    /// Where to run: the embedded emulator, LocalStack, or a real sandbox account.
+    /// Where to run: the embedded emulator, LocalStack, moto, any endpoint (with --endpoint),
+    /// or a real sandbox account.
     #[arg(long, default_value = "emulator", value_parser = BackendKind::from_str)]
     pub backend: BackendKind,
+    /// The endpoint of an emulator (`--backend endpoint`, or a LocalStack or moto already
+    /// running); default `AWS_ENDPOINT_URL`.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
     /// AWS behaviour to emulate: current, legacy-2016, or all. Default: the profiles the
     /// scenario declares (emulator) or current (other backends).
     #[arg(long, value_parser = ProfileSelection::from_str)]
@@ -58,6 +63,21 @@ impl FromStr for ProfileSelection {
 
 pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
     let trap = find_trap(&args.trap)?;
+    if args.endpoint.is_some() && !args.backend.is_endpoint() {
+        return Err(crate::UsageError(format!(
+            "--endpoint is for --backend localstack, moto or endpoint, not {}",
+            args.backend
+        ))
+        .into());
+    }
+    if args.backend == BackendKind::Endpoint
+        && wana_localstack::given_endpoint(args.endpoint.as_deref()).is_none()
+    {
+        return Err(crate::UsageError(
+            "--backend endpoint needs --endpoint URL (or AWS_ENDPOINT_URL)".into(),
+        )
+        .into());
+    }
     let redactor = if args.redact {
         Redactor::full()
     } else {
@@ -101,8 +121,16 @@ pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
     let mut all_match = true;
     for (index, profile) in profiles.into_iter().enumerate() {
         let report = match &sandbox {
-            Some(connected) => runtime.block_on(run_scenario_on(scenario, Backend::from_sandbox(profile, connected.clone()))),
-            None => runtime.block_on(run_scenario(scenario, args.backend, profile)),
+            Some(connected) => runtime.block_on(run_scenario_on(
+                scenario,
+                Backend::from_sandbox(profile, connected.clone()),
+            )),
+            None => runtime.block_on(run_scenario_at(
+                scenario,
+                args.backend,
+                args.endpoint.as_deref(),
+                profile,
+            )),
         };
         all_match &= report.matches_expectation;
         if args.json {

@@ -1,6 +1,7 @@
 //! `test`: the project's one test command (README and .ci/run call it).
 //!
-//! 1. Makes sure `<workspace>/.venv` holds the AWS CLI version the emulator is checked against.
+//! 1. Makes sure `<workspace>/.venv` holds the AWS CLI version the emulator is checked against,
+//!    and `.venv-localstack` and `.venv-moto` the pinned LocalStack and moto (host mode).
 //! 2. Runs `cargo test --workspace --all-targets` with `WANA_AWS_CLI` pointing at it, so tests that
 //!    drive the real CLI find it (and fail, never skip, when it is missing).
 //!
@@ -28,6 +29,17 @@ pub struct TestArgs {
 pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
     let root = workspace_root();
     let aws = ensure_aws_cli(&root, "xtask test")?;
+    // scenarios/tests/on_endpoints.rs starts LocalStack (host mode) and moto's server from these.
+    for server in [wana_localstack::Server::Localstack, wana_localstack::Server::Moto] {
+        let started = std::time::Instant::now();
+        let venv = wana_localstack::host::install(server, &root)?;
+        eprintln!(
+            "xtask test: {} ready in {} ({:.0} s)",
+            server.requirements().join(" "),
+            venv.display(),
+            started.elapsed().as_secs_f64()
+        );
+    }
 
     let cargo_args = cargo_test_args(&args.cargo_args);
     eprintln!("xtask test: cargo {}", cargo_args.join(" "));

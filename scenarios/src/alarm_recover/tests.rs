@@ -81,7 +81,7 @@ fn expectations_follow_the_eras() {
     );
     assert_eq!(
         s.expected_verdict(BackendKind::Localstack, BehaviourProfile::Current),
-        Verdict::Unsupported
+        Verdict::NotReproduced
     );
     assert_eq!(s.profiles().len(), 2);
 }

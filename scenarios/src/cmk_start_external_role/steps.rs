@@ -131,7 +131,10 @@ pub async fn provision(ctx: &mut RunContext) -> Result<Provisioned, HarnessError
             BlockDeviceMapping::builder()
                 .device_name("/dev/xvda")
                 .ebs(
+                    // The size is the image's own (8 GiB); AWS takes it from the image's
+                    // snapshot when left out, LocalStack insists on it.
                     EbsBlockDevice::builder()
+                        .volume_size(8)
                         .encrypted(true)
                         .kms_key_id(&key_arn)
                         .delete_on_termination(true)
@@ -400,6 +403,7 @@ fn explain_first_start(ctx: &mut RunContext, p: &Provisioned, first: &Settled) {
             first
                 .state_reason_code
                 .as_deref()
+                .filter(|code| !code.is_empty())
                 .unwrap_or("no state reason")
         ));
     }

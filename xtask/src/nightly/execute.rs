@@ -3,7 +3,9 @@
 //! The rule: two runs may run at the same time when they share no resource.
 //! - On the emulator every run starts an emulator of its own (its own accounts, ports and
 //!   instance directories), so every run starts at once.
-//! - On LocalStack and on sandbox accounts the runs share the accounts. A trap's scenario uses
+//! - On LocalStack, moto or another endpoint the runs go one after another: each run finds or
+//!   starts the endpoint, and two runs must not race to start it.
+//! - On sandbox accounts the runs share the accounts. A trap's scenario uses
 //!   fixed names (roles, instance profiles, aliases), so the runs of one trap (its profiles) go one
 //!   after another; different traps use different names and run side by side, as the CI matrix
 //!   runs them (one job per trap).
@@ -55,7 +57,12 @@ pub enum Outcome {
 pub fn lanes(backend: BackendKind, planned: &[Planned]) -> Vec<Vec<Planned>> {
     match backend {
         BackendKind::Emulator => planned.iter().map(|run| vec![*run]).collect(),
-        BackendKind::Localstack | BackendKind::Sandbox => {
+        // Someone else's emulator, found or started per run: one run at a time, so that two runs
+        // never race to start it.
+        BackendKind::Localstack | BackendKind::Moto | BackendKind::Endpoint => {
+            vec![planned.to_vec()]
+        }
+        BackendKind::Sandbox => {
             let mut lanes: Vec<Vec<Planned>> = Vec::new();
             for run in planned {
                 match lanes.iter_mut().find(|lane| lane[0].trap == run.trap) {

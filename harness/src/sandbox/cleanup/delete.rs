@@ -18,7 +18,7 @@ const GONE: &[&str] = &[
     "InvalidDocument",
 ];
 
-fn check<T, E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+fn check<T, E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug + crate::outcome::RawStatus>(
     result: Result<T, aws_smithy_runtime_api::client::result::SdkError<E, R>>,
 ) -> Result<Option<T>, String> {
     match result {
