@@ -21,8 +21,8 @@ use wana_emulator::{DEFAULT_ACCOUNTS, DEFAULT_REGION};
 use wana_localstack::{Flavour, HostServer, Localstack, Server};
 
 use crate::{
-    assume, aws_cli::workspace_root, backend::BackendAccount, outcome::StepError,
-    principal::Principal, BackendKind, HarnessError,
+    assume, aws_cli::workspace_root, backend_kind::BackendAccount, outcome::StepError,
+    backend_kind::BackendKind, principal::Principal, HarnessError,
 };
 
 const ADMIN_USER: &str = "admin";

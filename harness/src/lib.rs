@@ -15,6 +15,7 @@
 pub mod assume;
 pub mod aws_cli;
 pub mod backend;
+pub mod backend_kind;
 pub mod endpoint;
 pub mod error;
 pub mod explain;
@@ -34,7 +35,8 @@ pub mod wait;
 
 pub use assume::assume_role;
 pub use aws_cli::{AwsCli, CliCredentials, CliOutput};
-pub use backend::{Backend, BackendAccount, BackendKind};
+pub use backend::Backend;
+pub use backend_kind::{BackendAccount, BackendKind};
 pub use error::HarnessError;
 pub use outcome::{Phase, Recorder, Step, StepError};
 pub use principal::Principal;

@@ -11,7 +11,11 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{aws_cli::CliOutput, redact::Redactor, unimplemented::Unimplemented};
+use crate::{
+    aws_cli::CliOutput,
+    redact::Redactor,
+    unimplemented::{Answer, Unimplemented},
+};
 
 /// The phases of a scenario, in the order they run (design.md, The scenario model).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -71,7 +75,21 @@ impl StepError {
     /// Whether the endpoint does not implement the call (as opposed to answering differently
     /// from AWS); see [`crate::unimplemented`].
     pub fn is_unimplemented(&self) -> bool {
-        crate::unimplemented::is_unimplemented(self)
+        crate::unimplemented::is_unimplemented(self.answer())
+    }
+
+    /// The call this error says the endpoint lacks, for an error not recorded as a step: named
+    /// by the SDK's operation, if known.
+    pub fn unimplemented_call(&self) -> Unimplemented {
+        Unimplemented::of(self.operation.as_deref().unwrap_or("a call"), self.answer())
+    }
+
+    fn answer(&self) -> Answer<'_> {
+        Answer {
+            code: &self.code,
+            message: &self.message,
+            http_status: self.http_status,
+        }
     }
 
     /// Extracts code and message from any aws-sdk-* operation error.
@@ -291,7 +309,7 @@ impl Recorder {
             Ok(value) => Step::succeeded(self.phase, principal, call).with_detail(detail(value)),
             Err(error) => {
                 if error.is_unimplemented() && self.phase != Phase::Teardown {
-                    let unimplemented = Unimplemented::of(call, error);
+                    let unimplemented = Unimplemented::of(call, error.answer());
                     self.unimplemented.push(unimplemented.redacted(&self.secrets));
                 }
                 Step::failed(self.phase, principal, call, error)

@@ -20,7 +20,6 @@ use crate::{
     outcome::{Phase, Recorder, StepError},
     principal::Principal,
     report::RunReport,
-    unimplemented::Unimplemented,
     verdict::Verdict,
     HarnessError,
 };
@@ -226,7 +225,7 @@ pub async fn run_scenario_at(
             (_, Some(url)) => Backend::start_endpoint(backend_kind, Some(url), profile).await,
             // The sandbox resolves the accounts this trap needs, and checks that they differ.
             (BackendKind::Sandbox, None) => {
-                crate::sandbox::start(profile, scenario.accounts()).await
+                Backend::start_sandbox(profile, scenario.accounts()).await
             }
             (_, None) => Backend::start(backend_kind, profile).await,
         }
@@ -308,7 +307,7 @@ async fn run_on(scenario: &dyn Scenario, backend: Backend, mut report: RunReport
     };
     let ended_on_unimplemented = match &run_result {
         Some(Ok(Err(HarnessError::Aws(err)))) if err.is_unimplemented() => {
-            Some(Unimplemented::of_error(err))
+            Some(err.unimplemented_call())
         }
         _ => None,
     };
@@ -351,7 +350,7 @@ async fn run_on(scenario: &dyn Scenario, backend: Backend, mut report: RunReport
         Ok(Err(HarnessError::Aws(err))) if err.is_unimplemented() => {
             ctx.recorder.note(format!(
                 "teardown: {}",
-                Unimplemented::of_error(&err).sentence(product)
+                err.unimplemented_call().sentence(product)
             ));
             None
         }

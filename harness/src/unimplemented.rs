@@ -15,7 +15,16 @@
 //! An AWS error with a code of its own (`AccessDenied`, `InvalidParameterValue`, even
 //! `InternalError`) is an answer, however different from AWS's, and is never counted here.
 
-use crate::{outcome::StepError, redact::Redactor};
+use crate::redact::Redactor;
+
+/// What an endpoint answered, as far as telling "not implemented" apart needs (a
+/// `StepError`'s parts: `StepError::answer`).
+#[derive(Debug, Clone, Copy)]
+pub struct Answer<'a> {
+    pub code: &'a str,
+    pub message: &'a str,
+    pub http_status: Option<u16>,
+}
 
 /// A call the backend does not implement, as the report names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,17 +36,12 @@ pub struct Unimplemented {
 }
 
 impl Unimplemented {
-    pub fn of(call: &str, error: &StepError) -> Unimplemented {
+    pub fn of(call: &str, answer: Answer<'_>) -> Unimplemented {
         Unimplemented {
             call: call.to_string(),
-            code: error.code.clone(),
-            message: short(&error.message),
+            code: answer.code.to_string(),
+            message: short(answer.message),
         }
-    }
-
-    /// From an error that was not recorded as a step: the SDK's operation name, if known.
-    pub fn of_error(error: &StepError) -> Unimplemented {
-        Unimplemented::of(error.operation.as_deref().unwrap_or("a call"), error)
     }
 
     pub fn redacted(&self, redactor: &Redactor) -> Unimplemented {
@@ -82,7 +86,7 @@ const UNIMPLEMENTED_PHRASES: [&str; 5] = [
     "is not yet supported",
 ];
 
-pub fn is_unimplemented(error: &StepError) -> bool {
+pub fn is_unimplemented(error: Answer<'_>) -> bool {
     let status = error.http_status.or_else(|| {
         error
             .code
@@ -90,7 +94,7 @@ pub fn is_unimplemented(error: &StepError) -> bool {
             .ok()
             .filter(|n| (100..600).contains(n))
     });
-    if status == Some(501) || UNIMPLEMENTED_CODES.contains(&error.code.as_str()) {
+    if status == Some(501) || UNIMPLEMENTED_CODES.contains(&error.code) {
         return true;
     }
     let message = error.message.to_ascii_lowercase();
@@ -133,10 +137,11 @@ mod tests {
 
     use super::*;
 
-    fn error(code: &str, message: &str, status: Option<u16>) -> StepError {
-        StepError {
+    fn error(code: &'static str, message: &'static str, status: Option<u16>) -> Answer<'static> {
+        Answer {
+            code,
+            message,
             http_status: status,
-            ..StepError::new(code, message)
         }
     }
 
@@ -169,8 +174,8 @@ mod tests {
         Some(500)
     ))]
     #[case::cli_html_500(error("500", "<!doctype html><html lang=en>", None))]
-    fn calls_an_endpoint_lacks_are_unimplemented(#[case] err: StepError) {
-        assert!(is_unimplemented(&err), "{err:?}");
+    fn calls_an_endpoint_lacks_are_unimplemented(#[case] err: Answer<'static>) {
+        assert!(is_unimplemented(err), "{err:?}");
     }
 
     #[rstest]
@@ -182,8 +187,8 @@ mod tests {
     ))]
     #[case::bad_parameter(error("InvalidParameterValue", "Value (x) for parameter y", Some(400)))]
     #[case::no_connection(error("DispatchFailure", "connection refused", None))]
-    fn answers_that_differ_from_aws_are_not(#[case] err: StepError) {
-        assert!(!is_unimplemented(&err), "{err:?}");
+    fn answers_that_differ_from_aws_are_not(#[case] err: Answer<'static>) {
+        assert!(!is_unimplemented(err), "{err:?}");
     }
 
     #[test]
@@ -205,7 +210,7 @@ mod tests {
     fn sentences_name_the_call_and_keep_aws_text_but_not_html() {
         let html = Unimplemented::of(
             "ssm:DescribeInstanceInformation",
-            &error(
+            error(
                 "UnknownServiceError",
                 "<!doctype html><title>500</title>",
                 Some(500),

@@ -7,7 +7,7 @@
 //! - [`cleanup`]: finding and deleting what earlier runs left.
 //!
 //! [`connect`] resolves the accounts a trap needs and refuses, before any write, unless every
-//! guard passes; [`crate::Backend::from_sandbox`] turns the result into a backend.
+//! guard passes; [`crate::Backend::from_sandbox`] (or [`crate::Backend::start_sandbox`]) turns the result into a backend.
 
 pub mod cleanup;
 pub mod config;
@@ -20,8 +20,6 @@ use std::path::PathBuf;
 pub use config::SandboxConfig;
 pub use guards::{GuardFailure, Identity};
 pub use identity::{ProfileFileKind, ProfileFiles, ResolvedAccount};
-
-use crate::{backend::Backend, BehaviourProfile, HarnessError};
 
 /// Why the sandbox backend will not act. Every variant is "backend unavailable or refused"
 /// (`cargo xtask` exit code 3) and is raised before anything is created.
@@ -122,10 +120,3 @@ pub fn default_config() -> Result<SandboxConfig, SandboxError> {
     }
 }
 
-/// Starts a sandbox backend for a trap that needs `needs`, from the default config, without
-/// asking (the command line asks before it calls this).
-pub async fn start(profile: BehaviourProfile, needs: &[&str]) -> Result<Backend, HarnessError> {
-    let config = default_config()?;
-    let connected = connect(&config, needs, None).await?;
-    Ok(Backend::from_sandbox(profile, connected))
-}
