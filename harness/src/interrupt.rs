@@ -1,5 +1,5 @@
-//! Ctrl-C during a run: the scenario stops where it is, teardown still runs, and the command
-//! line exits 130 afterwards ([`interrupted`]).
+//! Ctrl-C (SIGINT) or SIGTERM (a cancelled CI job, `kill`) during a run: the scenario stops
+//! where it is, teardown still runs, and the command line exits 130 afterwards ([`interrupted`]).
 //!
 //! A command line calls [`watch`] once, before any run starts, so that a Ctrl-C at any moment is
 //! seen by every run, also one that has not reached its first await yet. Without a watcher a run
@@ -18,7 +18,7 @@ use tokio::sync::watch as channel;
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 static WATCHER: OnceLock<channel::Receiver<bool>> = OnceLock::new();
 
-/// Whether a run of this process was interrupted by Ctrl-C (SIGINT).
+/// Whether a run of this process was interrupted by Ctrl-C (SIGINT) or SIGTERM.
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
@@ -28,12 +28,17 @@ pub fn interrupted() -> bool {
 pub fn watch() {
     WATCHER.get_or_init(|| {
         let (tell, listen) = channel::channel(false);
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                INTERRUPTED.store(true, Ordering::SeqCst);
-                let _ = tell.send(true);
+        match Signals::register() {
+            Ok(mut signals) => {
+                tokio::spawn(async move {
+                    if signals.next().await {
+                        INTERRUPTED.store(true, Ordering::SeqCst);
+                        let _ = tell.send(true);
+                    }
+                });
             }
-        });
+            Err(err) => tracing::debug!(%err, "cannot listen for signals; runs go on without it"),
+        }
         listen
     });
 }
@@ -53,18 +58,60 @@ pub(crate) async fn unless_interrupted<F: Future>(future: F) -> Option<F::Output
             _ = listen.wait_for(|interrupted| *interrupted) => stopped(),
         };
     }
+    let mut signals = match Signals::register() {
+        Ok(signals) => signals,
+        Err(err) => {
+            tracing::debug!(%err, "cannot listen for signals; the run goes on without it");
+            return Some(future.await);
+        }
+    };
     tokio::select! {
         output = &mut future => Some(output),
-        signal = tokio::signal::ctrl_c() => match signal {
-            Ok(()) => {
-                INTERRUPTED.store(true, Ordering::SeqCst);
-                stopped()
-            }
-            Err(err) => {
-                tracing::debug!(%err, "cannot listen for Ctrl-C; the run goes on without it");
-                Some(future.await)
-            }
-        },
+        true = signals.next() => {
+            INTERRUPTED.store(true, Ordering::SeqCst);
+            stopped()
+        }
+    }
+}
+
+/// SIGINT and SIGTERM as one stream of interruptions (Ctrl-C only where there are no Unix
+/// signals). Registering replaces the default "end the process" for both, so whoever registers
+/// must stop on its own.
+pub struct Signals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Call inside a tokio runtime.
+    #[cfg(unix)]
+    pub fn register() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    #[cfg(not(unix))]
+    pub fn register() -> std::io::Result<Signals> {
+        Ok(Signals {})
+    }
+
+    /// Waits for the next SIGINT or SIGTERM; `false` when no more can come.
+    #[cfg(unix)]
+    pub async fn next(&mut self) -> bool {
+        tokio::select! {
+            got = self.interrupt.recv() => got.is_some(),
+            got = self.terminate.recv() => got.is_some(),
+        }
+    }
+
+    #[cfg(not(unix))]
+    pub async fn next(&mut self) -> bool {
+        tokio::signal::ctrl_c().await.is_ok()
     }
 }
 

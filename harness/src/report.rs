@@ -27,6 +27,10 @@ pub struct RunReport {
     pub steps: Vec<Step>,
     /// The scenario's explanations of what happened and why.
     pub narrative_notes: Vec<String>,
+    /// The teardown failed on a backend where leftovers cost money (a sandbox account): something
+    /// the run created may still exist (`cargo xtask cleanup` finds it; exit code 4).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub left_resources: bool,
 }
 
 impl RunReport {
@@ -42,6 +46,7 @@ impl RunReport {
             error: Some(format!("trap {trap} has no runnable scenario yet")),
             steps: Vec::new(),
             narrative_notes: Vec::new(),
+            left_resources: false,
         }
     }
 
@@ -65,6 +70,7 @@ impl RunReport {
             error: self.error.as_deref().map(text),
             steps: self.steps.iter().map(|s| s.redacted(redactor)).collect(),
             narrative_notes: self.narrative_notes.iter().map(|n| text(n)).collect(),
+            left_resources: self.left_resources,
         }
     }
 
@@ -191,6 +197,7 @@ mod tests {
                     })),
             ],
             narrative_notes: vec!["The role may start the instance but not use its key.".into()],
+            left_resources: false,
         }
     }
 

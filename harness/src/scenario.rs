@@ -273,6 +273,7 @@ fn unstarted_report(
         error: None,
         steps: Vec::new(),
         narrative_notes: Vec::new(),
+        left_resources: false,
     }
 }
 
@@ -318,7 +319,7 @@ async fn run_on(scenario: &dyn Scenario, backend: Backend, mut report: RunReport
             Verdict::Error,
             Some(format!("the scenario panicked: {panic}")),
         ),
-        None => (Verdict::Error, Some("interrupted (Ctrl-C); teardown ran".to_string())),
+        None => (Verdict::Error, Some("interrupted (Ctrl-C or SIGTERM); teardown ran".to_string())),
     };
     // A call the backend lacks makes whatever the scenario concluded meaningless: the run is
     // `unsupported`, naming the first such call (recorded, or the error the run ended with).
@@ -371,6 +372,7 @@ async fn run_on(scenario: &dyn Scenario, backend: Backend, mut report: RunReport
             None => format!("the scenario concluded {verdict}, but teardown failed: {failure}"),
         });
         verdict = Verdict::Error;
+        report.left_resources = ctx.backend.kind() == BackendKind::Sandbox;
     }
 
     let RunContext {

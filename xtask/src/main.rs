@@ -14,6 +14,7 @@ mod nightly;
 mod out;
 mod repro;
 mod sandbox_cli;
+mod target;
 mod test_command;
 
 use std::process::ExitCode;

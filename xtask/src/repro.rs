@@ -1,13 +1,14 @@
 //! `repro <trap>`: run a trap's scenario and report each run.
 
-use std::{path::PathBuf, process::ExitCode, str::FromStr};
+use std::{process::ExitCode, str::FromStr};
 
 use clap::Args;
-use wana_harness::{run_scenario_at, run_scenario_on, Backend, BackendKind, BehaviourProfile, Redactor, RunReport};
+use wana_harness::{BackendKind, BehaviourProfile, Redactor, RunReport};
 
 use crate::{
     catalog::find_trap,
     out::{out, outln},
+    target::{Target, TargetArgs},
     EXIT_NOT_RUNNABLE,
 };
 
@@ -19,10 +20,6 @@ pub struct ReproArgs {
     /// or a real sandbox account.
     #[arg(long, default_value = "emulator", value_parser = BackendKind::from_str)]
     pub backend: BackendKind,
-    /// The endpoint of an emulator (`--backend endpoint`, or a LocalStack or moto already
-    /// running); default `AWS_ENDPOINT_URL`.
-    #[arg(long, value_name = "URL")]
-    pub endpoint: Option<String>,
     /// AWS behaviour to emulate: current, legacy-2016, or all. Default: the profiles the
     /// scenario declares (emulator) or current (other backends).
     #[arg(long, value_parser = ProfileSelection::from_str)]
@@ -34,12 +31,8 @@ pub struct ReproArgs {
     /// redacted).
     #[arg(long)]
     pub redact: bool,
-    /// The sandbox config (default: wana.toml at the workspace root).
-    #[arg(long)]
-    pub config: Option<PathBuf>,
-    /// Do not ask before acting on the sandbox accounts (also skipped when CI=true).
-    #[arg(long)]
-    pub yes: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,21 +56,7 @@ impl FromStr for ProfileSelection {
 
 pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
     let trap = find_trap(&args.trap)?;
-    if args.endpoint.is_some() && !args.backend.is_endpoint() {
-        return Err(crate::UsageError(format!(
-            "--endpoint is for --backend localstack, moto or endpoint, not {}",
-            args.backend
-        ))
-        .into());
-    }
-    if args.backend == BackendKind::Endpoint
-        && wana_localstack::given_endpoint(args.endpoint.as_deref()).is_none()
-    {
-        return Err(crate::UsageError(
-            "--backend endpoint needs --endpoint URL (or AWS_ENDPOINT_URL)".into(),
-        )
-        .into());
-    }
+    args.target.check(args.backend)?;
     let redactor = if args.redact {
         Redactor::full()
     } else {
@@ -109,30 +88,17 @@ pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
     }
     let profiles = selected_profiles(args.profile, args.backend, scenario.profiles());
     // On a sandbox: the guards and the one question before anything is created.
-    let sandbox = match args.backend {
-        BackendKind::Sandbox => match crate::sandbox_cli::prepare(args.config.as_deref(), scenario.accounts(), args.yes) {
-            Ok(connected) => Some(connected),
-            Err(code) => return Ok(code),
-        },
-        _ => None,
+    let Ok(target) = Target::prepare(args.backend, &args.target, scenario.accounts()) else {
+        return Ok(ExitCode::from(crate::sandbox_cli::EXIT_REFUSED));
     };
     let runtime = crate::runtime()?;
     runtime.block_on(async { wana_harness::interrupt::watch() });
     let mut all_match = true;
+    let mut left_resources = false;
     for (index, profile) in profiles.into_iter().enumerate() {
-        let report = match &sandbox {
-            Some(connected) => runtime.block_on(run_scenario_on(
-                scenario,
-                Backend::from_sandbox(profile, connected.clone()),
-            )),
-            None => runtime.block_on(run_scenario_at(
-                scenario,
-                args.backend,
-                args.endpoint.as_deref(),
-                profile,
-            )),
-        };
+        let report = runtime.block_on(target.run(scenario, profile));
         all_match &= report.matches_expectation;
+        left_resources |= report.left_resources;
         if args.json {
             outln!("{}", report.to_json_line(&redactor));
         } else {
@@ -146,7 +112,13 @@ pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(crate::sandbox_cli::EXIT_INTERRUPTED));
         }
     }
-    Ok(if all_match {
+    Ok(if left_resources {
+        eprintln!(
+            "teardown failed: something the run created may still exist; `cargo xtask cleanup \
+             --backend sandbox` lists it"
+        );
+        ExitCode::from(crate::sandbox_cli::EXIT_LEAKED)
+    } else if all_match {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -191,15 +191,24 @@ pub fn cleanup(args: &CleanupArgs) -> anyhow::Result<ExitCode> {
     Ok(if outcome.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_LEAKED) })
 }
 
-/// Before a sandbox run: the config, the accounts the trap needs, the guards, and the question
-/// asked once (skipped with `--yes` or `CI=true`). `Err` carries the exit code to stop with.
-pub fn prepare(config: Option<&std::path::Path>, needs: &[&str], yes: bool) -> Result<Connected, ExitCode> {
-    let config = SandboxConfig::load(config).map_err(|err| refused(&err))?;
+/// Before sandbox runs: the config, the accounts the traps need, the guards, and the question
+/// asked once (skipped with `--yes` or `CI=true`). `Err` is why not, already printed (exit
+/// code 3).
+pub fn prepare(config: Option<&std::path::Path>, needs: &[&str], yes: bool) -> Result<Connected, String> {
+    let refuse = |err: SandboxError| {
+        eprintln!("error: {err}");
+        err.to_string()
+    };
+    let config = match config {
+        Some(path) => SandboxConfig::load(Some(path)),
+        None => sandbox::default_config(),
+    }
+    .map_err(refuse)?;
     let runtime = crate::runtime().map_err(|err| {
         eprintln!("error: {err}");
-        ExitCode::FAILURE
+        err.to_string()
     })?;
-    let connected = runtime.block_on(sandbox::connect(&config, needs, None)).map_err(|err| refused(&err))?;
+    let connected = runtime.block_on(sandbox::connect(&config, needs, None)).map_err(refuse)?;
     eprint!("{}", connected.summary());
     eprintln!(
         "Everything it creates carries the run id (in names, and the tags wana:run-id, wana:trap, \
@@ -207,7 +216,7 @@ pub fn prepare(config: Option<&std::path::Path>, needs: &[&str], yes: bool) -> R
         config.runs_dir.display()
     );
     if !sandbox::confirmation_skipped(yes) && !ask("Go ahead? [y/N] ") {
-        return Err(refused(&SandboxError::NotConfirmed));
+        return Err(refuse(SandboxError::NotConfirmed));
     }
     Ok(connected)
 }

@@ -673,5 +673,5 @@ fn ctrl_c_stops_the_run_under_way_tears_down_and_exits_130() {
     // The run under way stops at once and its teardown runs (the harness's Ctrl-C rule); its
     // report says so and counts as an error, never as a verdict about AWS.
     assert_eq!(results["runs"][0]["verdict"], "error");
-    assert_eq!(results["runs"][0]["error"], "interrupted (Ctrl-C); teardown ran");
+    assert_eq!(results["runs"][0]["error"], "interrupted (Ctrl-C or SIGTERM); teardown ran");
 }

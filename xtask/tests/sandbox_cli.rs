@@ -255,19 +255,63 @@ async fn cleanup_lists_exactly_what_a_killed_run_left_and_deletes_it_with_yes() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_stops_the_run_tears_down_and_exits_130() {
+    a_signal_stops_the_run_tears_down_and_exits_130(libc::SIGINT).await;
+}
+
+/// What a CI system sends when a job is cancelled or times out.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_stops_the_run_tears_down_and_exits_130() {
+    a_signal_stops_the_run_tears_down_and_exits_130(libc::SIGTERM).await;
+}
+
+async fn a_signal_stops_the_run_tears_down_and_exits_130(signal: libc::c_int) {
     let s = sandbox(&["111111111111", "222222222222", "333333333333"]);
     let mut child = s.repro();
     let (ledger, _) = wait_for_instance_line(&s.runs(), &mut child);
     // SAFETY: the child is ours and still running.
-    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    unsafe { libc::kill(child.id() as libc::pid_t, signal) };
     let out = child.wait_with_output().unwrap();
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(130), "{stdout}{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
-    assert!(stdout.contains("interrupted (Ctrl-C); teardown ran"), "{stdout}");
+    assert!(stdout.contains("interrupted (Ctrl-C or SIGTERM); teardown ran"), "{stdout}");
     assert!(stdout.contains("ec2:TerminateInstances") && stdout.contains("kms:ScheduleKeyDeletion"), "{stdout}");
     let lines = ledger_lines(&ledger);
     assert_eq!(lines.last().unwrap()["event"], "teardown");
     assert_eq!(lines.last().unwrap()["ok"], true);
     assert_eq!(still_there(&s, &lines).await, BTreeSet::new(), "teardown left nothing");
+}
+
+/// The nightly command on a sandbox: the same config and guards as `repro`, asked nothing with
+/// --yes, and the files CI keeps.
+#[test]
+fn nightly_runs_on_the_sandbox_config_it_is_given() {
+    let s = sandbox(&["111111111111", "222222222222", "333333333333"]);
+    let config = s.config();
+    let out_dir = s.dir.path().join("nightly");
+    let out = s.run(&[
+        "nightly", "--backend", "sandbox", "--config", config.to_str().unwrap(), "--yes",
+        "--traps", TRAP, "--out", out_dir.to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(!stderr.contains("Go ahead?"), "--yes asks nothing: {stderr}");
+    let results: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("results.json")).unwrap()).unwrap();
+    assert_eq!(results["backend"], "sandbox");
+    assert_eq!(results["runs"][0]["verdict"], "reproduced-and-fixed", "{results}");
+    assert!(out_dir.join("junit.xml").is_file() && out_dir.join("report.md").is_file());
+    let ledgers: Vec<_> = std::fs::read_dir(s.runs()).unwrap().collect();
+    assert_eq!(ledgers.len(), 1, "one run, one ledger");
+
+    // The same guards: an account off the allow-list refuses before anything runs (exit 3).
+    let refused = sandbox(&["111111111111"]);
+    let config = refused.config();
+    let out_dir = refused.dir.path().join("nightly");
+    let out = refused.run(&[
+        "nightly", "--backend", "sandbox", "--config", config.to_str().unwrap(), "--yes",
+        "--traps", TRAP, "--out", out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(!refused.runs().exists(), "nothing was created");
 }

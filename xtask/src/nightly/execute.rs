@@ -19,7 +19,9 @@ use std::{
 };
 
 use chrono::{SecondsFormat, Utc};
-use wana_harness::{run_scenario, BackendKind, BehaviourProfile, RunReport, Scenario};
+use wana_harness::{BackendKind, BehaviourProfile, RunReport, Scenario};
+
+use crate::target::Target;
 
 /// One run to make: a trap's scenario under one behaviour profile.
 #[derive(Clone, Copy)]
@@ -79,13 +81,14 @@ pub fn lanes(backend: BackendKind, planned: &[Planned]) -> Vec<Vec<Planned>> {
 /// order. Once `interrupted` is set no further run starts; runs under way stop and tear down
 /// (the harness's Ctrl-C rule).
 pub async fn execute(
-    backend: BackendKind,
+    target: Arc<Target>,
     planned: &[Planned],
     interrupted: Arc<AtomicBool>,
 ) -> Vec<Outcome> {
     let mut tasks = tokio::task::JoinSet::new();
-    for lane in lanes(backend, planned) {
+    for lane in lanes(target.kind(), planned) {
         let interrupted = interrupted.clone();
+        let target = target.clone();
         tasks.spawn(async move {
             let mut outcomes = Vec::new();
             for run in lane {
@@ -93,7 +96,7 @@ pub async fn execute(
                     outcomes.push(Outcome::Interrupted(run));
                     continue;
                 }
-                outcomes.push(Outcome::Finished(run_one(backend, run).await));
+                outcomes.push(Outcome::Finished(run_one(&target, run).await));
             }
             outcomes
         });
@@ -118,11 +121,11 @@ pub async fn execute(
     outcomes
 }
 
-async fn run_one(backend: BackendKind, run: Planned) -> Finished {
+async fn run_one(target: &Target, run: Planned) -> Finished {
     eprintln!("nightly: {} ({}) started", run.trap, run.profile);
     let started_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
     let clock = Instant::now();
-    let report = run_scenario(run.scenario, backend, run.profile).await;
+    let report = target.run(run.scenario, run.profile).await;
     let duration_seconds = (clock.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
     eprintln!(
         "nightly: {} ({}) finished in {duration_seconds:.1} s: {}",
@@ -176,7 +179,8 @@ mod tests {
     #[test]
     fn on_shared_accounts_a_traps_profiles_run_one_after_another_and_traps_side_by_side() {
         let planned = plan();
-        for backend in [BackendKind::Sandbox, BackendKind::Localstack] {
+        {
+            let backend = BackendKind::Sandbox;
             let lanes = lanes(backend, &planned);
             let runnable = wana_scenarios::catalog()
                 .iter()
@@ -191,6 +195,16 @@ mod tests {
             for lane in &lanes {
                 assert!(lane.iter().all(|run| run.trap == lane[0].trap), "{lane:?}");
             }
+        }
+    }
+
+    #[test]
+    fn on_someone_elses_emulator_runs_go_one_at_a_time() {
+        let planned = plan();
+        for backend in [BackendKind::Localstack, BackendKind::Moto, BackendKind::Endpoint] {
+            let lanes = lanes(backend, &planned);
+            assert_eq!(lanes.len(), 1, "{backend}");
+            assert_eq!(lanes[0].len(), planned.len(), "{backend}");
         }
     }
 }

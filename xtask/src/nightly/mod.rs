@@ -4,7 +4,8 @@
 //!
 //! Exit codes: 0 every verdict as expected; 1 a verdict off its expectation (or, with
 //! `--fail-on-drift`, drift from an accepted snapshot); 2 usage; 3 the backend is unavailable or
-//! refused (nothing ran); 4 reserved for leaked resources; 130 interrupted (Ctrl-C).
+//! refused (nothing ran); 4 a run's teardown failed on a sandbox (something may be left: `cargo xtask cleanup`); 130
+//! interrupted (Ctrl-C or SIGTERM).
 
 mod drift;
 mod execute;
@@ -29,7 +30,7 @@ use anyhow::Context as _;
 use chrono::{SecondsFormat, Utc};
 use clap::Args;
 use wana_harness::{
-    aws_cli::workspace_root, Backend, BackendKind, BehaviourProfile, Redactor, Verdict,
+    aws_cli::workspace_root, BackendKind, Redactor, Verdict,
 };
 
 use self::{
@@ -41,21 +42,22 @@ use self::{
 use crate::{
     out::outln,
     repro::{selected_profiles, ProfileSelection},
+    target::{Target, TargetArgs},
     UsageError,
 };
 
 pub const EXIT_VERDICT_OFF: u8 = 1;
-pub const EXIT_BACKEND_UNAVAILABLE: u8 = 3;
-/// Reserved: a run that could not delete what it created (set once teardown reports it).
-#[allow(dead_code)]
-pub const EXIT_LEAKED_RESOURCES: u8 = 4;
-pub const EXIT_INTERRUPTED: u8 = 130;
+use crate::sandbox_cli::{
+    EXIT_INTERRUPTED, EXIT_LEAKED as EXIT_LEAKED_RESOURCES, EXIT_REFUSED as EXIT_BACKEND_UNAVAILABLE,
+};
 
 #[derive(Debug, Args)]
 pub struct NightlyArgs {
-    /// Where to run: emulator, localstack or sandbox.
+    /// Where to run: emulator, localstack, moto, endpoint (with --endpoint) or sandbox.
     #[arg(long, value_parser = BackendKind::from_str)]
     pub backend: BackendKind,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// The traps to run, comma-separated (default: every runnable trap).
     #[arg(long, value_delimiter = ',', value_name = "TRAP,...")]
     pub traps: Vec<String>,
@@ -82,6 +84,7 @@ pub struct NightlyArgs {
 
 pub fn run(args: &NightlyArgs) -> anyhow::Result<ExitCode> {
     let backend = args.backend;
+    args.target.check(backend)?;
     let planned = plan(backend, &args.traps)?;
     let snapshots_dir = match &args.snapshots {
         Some(dir) if !dir.is_dir() => {
@@ -121,13 +124,20 @@ pub fn run(args: &NightlyArgs) -> anyhow::Result<ExitCode> {
     }
 
     let started_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    // On a sandbox: the guards for every account the planned traps use, and one question.
+    let mut needs: Vec<&str> = planned.iter().flat_map(|run| run.scenario.accounts()).copied().collect();
+    needs.sort_unstable();
+    needs.dedup();
+    let target = Target::prepare(backend, &args.target, &needs);
     let runtime = crate::runtime()?;
     let interrupted = Arc::new(AtomicBool::new(false));
     watch_interrupts(&runtime, interrupted.clone())?;
-    let unavailable = runtime.block_on(probe(backend));
-    let outcomes = match &unavailable {
-        Some(_) => Vec::new(),
-        None => runtime.block_on(execute(backend, &planned, interrupted.clone())),
+    let (unavailable, outcomes) = match target {
+        Err(refused) => (Some(refused), Vec::new()),
+        Ok(target) => match runtime.block_on(target.probe()) {
+            Some(unavailable) => (Some(unavailable), Vec::new()),
+            None => (None, runtime.block_on(execute(Arc::new(target), &planned, interrupted.clone()))),
+        },
     };
 
     let redactor = if args.no_redact {
@@ -247,19 +257,7 @@ fn plan(backend: BackendKind, names: &[String]) -> anyhow::Result<Vec<Planned>> 
     Ok(planned)
 }
 
-/// Starts the backend once before any run, so that an unreachable or refused backend ends the
-/// run with exit code 3 before anything is created. `None` when it started.
-async fn probe(backend: BackendKind) -> Option<String> {
-    match Backend::start(backend, BehaviourProfile::Current).await {
-        Ok(started) => {
-            started.stop();
-            None
-        }
-        Err(err) => Some(err.to_string()),
-    }
-}
-
-/// The first Ctrl-C (SIGINT) stops the runs under way (the harness tears each down and reports
+/// The first Ctrl-C (SIGINT) or SIGTERM stops the runs under way (the harness tears each down and reports
 /// it interrupted) and starts no other; a second one ends the process at once.
 fn watch_interrupts(
     runtime: &tokio::runtime::Runtime,
@@ -268,8 +266,9 @@ fn watch_interrupts(
     let _guard = runtime.enter();
     // The harness stops every run at the first Ctrl-C, also one not yet under way.
     wana_harness::interrupt::watch();
-    // Registered here, before any run starts, so that no SIGINT is missed.
-    let mut interrupts = Interrupts::register()?;
+    // Registered here, before any run starts, so that no SIGINT or SIGTERM is missed.
+    let mut interrupts =
+        wana_harness::interrupt::Signals::register().context("cannot watch for Ctrl-C and SIGTERM")?;
     runtime.spawn(async move {
         if !interrupts.next().await {
             return;
@@ -288,37 +287,6 @@ fn watch_interrupts(
         }
     });
     Ok(())
-}
-
-#[cfg(unix)]
-struct Interrupts(tokio::signal::unix::Signal);
-
-#[cfg(unix)]
-impl Interrupts {
-    fn register() -> anyhow::Result<Interrupts> {
-        let kind = tokio::signal::unix::SignalKind::interrupt();
-        Ok(Interrupts(
-            tokio::signal::unix::signal(kind).context("cannot watch for Ctrl-C")?,
-        ))
-    }
-
-    async fn next(&mut self) -> bool {
-        self.0.recv().await.is_some()
-    }
-}
-
-#[cfg(not(unix))]
-struct Interrupts;
-
-#[cfg(not(unix))]
-impl Interrupts {
-    fn register() -> anyhow::Result<Interrupts> {
-        Ok(Interrupts)
-    }
-
-    async fn next(&mut self) -> bool {
-        tokio::signal::ctrl_c().await.is_ok()
-    }
 }
 
 /// A finished run as results.json keeps it, and its drift from the accepted snapshot. Writes the
@@ -421,6 +389,8 @@ fn exit_code(results: &Results, fail_on_drift: bool) -> u8 {
         EXIT_BACKEND_UNAVAILABLE
     } else if results.interrupted {
         EXIT_INTERRUPTED
+    } else if results.runs.iter().any(|e| e.report.left_resources) {
+        EXIT_LEAKED_RESOURCES
     } else if results.runs.iter().any(|e| !e.report.matches_expectation)
         || (fail_on_drift && !results.drift.is_empty())
     {
@@ -446,4 +416,54 @@ fn write_files(
         snapshots_dir.map_or_else(|| "snapshots".to_string(), |dir| dir.display().to_string());
     write("report.md", markdown::render(results, &shown_as))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use wana_harness::{BehaviourProfile, RunReport};
+
+    use super::*;
+    use crate::nightly::results::{RunEntry, SnapshotStatus, FORMAT};
+
+    fn results(left_resources: bool, matches_expectation: bool) -> Results {
+        let mut report =
+            RunReport::not_runnable("t", BackendKind::Sandbox, BehaviourProfile::Current);
+        report.left_resources = left_resources;
+        report.matches_expectation = matches_expectation;
+        Results {
+            format: FORMAT,
+            backend: BackendKind::Sandbox,
+            started_at: "2026-01-02T03:04:05Z".into(),
+            redaction: "full".into(),
+            interrupted: false,
+            backend_unavailable: None,
+            exit_code: 0,
+            runs: vec![RunEntry {
+                report,
+                snapshot: None,
+                snapshot_status: SnapshotStatus::Missing,
+                new_snapshot: None,
+                started_at: "2026-01-02T03:04:05Z".into(),
+                duration_seconds: 1.0,
+            }],
+            not_run: Vec::new(),
+            drift: Vec::new(),
+            disagreements: Vec::new(),
+            other_backends: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn exit_codes_put_leftovers_before_verdicts_and_after_interruption() {
+        assert_eq!(exit_code(&results(false, true), false), 0);
+        assert_eq!(exit_code(&results(false, false), false), EXIT_VERDICT_OFF);
+        assert_eq!(exit_code(&results(true, false), false), EXIT_LEAKED_RESOURCES);
+        assert_eq!(exit_code(&results(true, true), false), 4);
+        let mut interrupted = results(true, false);
+        interrupted.interrupted = true;
+        assert_eq!(exit_code(&interrupted, false), 130);
+        let mut unavailable = results(false, true);
+        unavailable.backend_unavailable = Some("no credentials".into());
+        assert_eq!(exit_code(&unavailable, false), 3);
+    }
 }
