@@ -187,6 +187,7 @@ impl World {
                     created: now,
                     inline_policies: BTreeMap::new(),
                     attached_policies: vec!["arn:aws:iam::aws:policy/AdministratorAccess".to_string()],
+                    permissions_boundary: None,
                 },
             );
             world.accounts.insert(info.id.to_string(), account);

@@ -32,6 +32,7 @@
 //! `MaxItems` (1..=1000, default 100 as in IAM) and `Marker`: a truncated page carries
 
 mod aliases;
+mod boundaries;
 mod entity;
 mod instance_profiles;
 mod keys;
@@ -44,6 +45,8 @@ mod validate;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_boundaries;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
@@ -73,6 +76,8 @@ pub fn handle(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsErr
         "TagUser" => entity::tag(world, call, Entity::User),
         "UntagUser" => entity::untag(world, call, Entity::User),
         "ListUserTags" => entity::list_tags(world, call, Entity::User),
+        "PutUserPermissionsBoundary" => boundaries::put_boundary(world, call, Entity::User),
+        "DeleteUserPermissionsBoundary" => boundaries::delete_boundary(world, call, Entity::User),
 
         "CreateAccessKey" => keys::create_access_key(world, call),
         "ListAccessKeys" => keys::list_access_keys(world, call),
@@ -90,6 +95,8 @@ pub fn handle(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsErr
         "TagRole" => entity::tag(world, call, Entity::Role),
         "UntagRole" => entity::untag(world, call, Entity::Role),
         "ListRoleTags" => entity::list_tags(world, call, Entity::Role),
+        "PutRolePermissionsBoundary" => boundaries::put_boundary(world, call, Entity::Role),
+        "DeleteRolePermissionsBoundary" => boundaries::delete_boundary(world, call, Entity::Role),
 
         "PutUserPolicy" => entity::put_inline_policy(world, call, Entity::User),
         "GetUserPolicy" => entity::get_inline_policy(world, call, Entity::User),
