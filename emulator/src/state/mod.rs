@@ -20,4 +20,6 @@ pub mod scheduler;
 pub mod ssm;
 mod world;
 
-pub use world::{parse_document, AccessKey, Account, KeyOwner, KeyStatus, Port, Regional, Session, World};
+pub use world::{
+    parse_document, AccessKey, Account, KeyOwner, KeyStatus, Port, Regional, Session, SessionPolicies, World,
+};

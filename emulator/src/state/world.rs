@@ -127,6 +127,25 @@ pub struct Session {
     /// every request signed with instance credentials and to no other; `None` for sessions from
     /// `sts:AssumeRole` and for services' own sessions.
     pub source_instance_arn: Option<String>,
+    /// The session policies passed to AssumeRole (`Policy`, `PolicyArns`): the session may do
+    /// only what one of them allows as well as its role.
+    pub policies: SessionPolicies,
+}
+
+/// The session policies of a role session, as AssumeRole received them.
+#[derive(Debug, Clone, Default)]
+pub struct SessionPolicies {
+    /// `Policy`: the inline session policy, parsed.
+    pub inline: Option<NamedPolicy>,
+    /// `PolicyArns`: managed policies, read when each request is decided (their current
+    /// default version), as IAM reads a role's attached policies.
+    pub arns: Vec<String>,
+}
+
+impl SessionPolicies {
+    pub fn is_empty(&self) -> bool {
+        self.inline.is_none() && self.arns.is_empty()
+    }
 }
 
 #[derive(Debug, Clone)]
