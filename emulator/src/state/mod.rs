@@ -15,6 +15,7 @@ pub mod ec2;
 pub mod iam;
 pub mod kms;
 pub mod metadata;
+pub mod organizations;
 pub mod s3;
 pub mod scheduler;
 pub mod ssm;

@@ -47,6 +47,8 @@ pub struct World {
     pub(crate) ssm_jobs: super::ssm::jobs::JobQueue,
     /// S3's buckets, whose names are global across accounts and regions.
     pub s3: super::s3::State,
+    /// The AWS Organization over the built-in accounts, once one is created.
+    pub organization: Option<super::organizations::Organization>,
 }
 
 /// The pipeline inner calls go through.
@@ -191,6 +193,7 @@ impl World {
             metadata: HashMap::new(),
             ssm_jobs: Default::default(),
             s3: Default::default(),
+            organization: None,
         };
         for info in DEFAULT_ACCOUNTS {
             let mut account =
