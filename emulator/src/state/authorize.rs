@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use wana_policy::{evaluate, Decision, EvaluationInput, PrincipalInfo, RequestContext};
 
-use super::World;
+use super::{layers::Gathering, World};
 use crate::authz::{via_service, with_request_keys, AuthzRecord, AuthzRequest, RequestFacts};
 
 impl World {
@@ -153,11 +153,16 @@ impl World {
             );
         }
         let context = with_request_keys(context, request);
-        let identity_policies = self.identity_policies(principal);
+        let policies = self.request_policies(Gathering {
+            principal,
+            access_key_id: Some(&caller.access_key_id),
+            action: request.action,
+            resource_account: request.resource_account,
+        });
         let decision = evaluate(
             &context,
             &EvaluationInput {
-                identity_policies: &identity_policies,
+                identity_policies: &policies.identity,
                 resource_policy: request.resource_policy,
                 resource_account: request.resource_account,
                 resource_policy_is_authoritative: request.resource_policy_is_authoritative,

@@ -11,6 +11,7 @@ pub mod aws_managed;
 pub mod cloudformation;
 pub mod cloudwatch;
 mod effects;
+pub mod layers;
 pub mod ec2;
 pub mod iam;
 pub mod kms;
