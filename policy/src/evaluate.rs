@@ -15,7 +15,7 @@ use crate::trace::{Decision, Missing, Outcome, PolicySource, PrincipalMatch, Tra
 use crate::variables::substitute;
 
 /// The policies that bear on one request.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct EvaluationInput<'a> {
     /// Every identity-based policy of the principal (for a role session, the role's policies).
     /// Empty for service principals.

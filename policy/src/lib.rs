@@ -61,6 +61,7 @@
 
 mod condition;
 mod context;
+mod dates;
 mod error;
 mod evaluate;
 mod matching;
