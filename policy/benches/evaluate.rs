@@ -69,6 +69,7 @@ fn main() {
         resource_policy: None,
         resource_account: None,
         resource_policy_is_authoritative: false,
+        ..EvaluationInput::default()
     };
     for question in &questions {
         println!(

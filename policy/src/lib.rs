@@ -67,6 +67,7 @@ mod evaluate;
 mod matching;
 mod model;
 mod parse;
+mod reason;
 mod trace;
 mod variables;
 
@@ -75,7 +76,7 @@ pub use condition::{
 };
 pub use context::{PrincipalInfo, RequestContext};
 pub use error::PolicyError;
-pub use evaluate::{evaluate, EvaluationInput};
+pub use evaluate::{evaluate, EvaluationInput, OrganizationPolicies, PolicyLevel};
 pub use matching::{arn_match, wildcard_match};
 pub use model::{
     ActionBlock, ActionPattern, AwsPrincipal, Effect, NamedPolicy, Policy, PolicyKind,
@@ -138,6 +139,7 @@ pub fn fuzz_parse(data: &[u8]) {
                                 resource_policy: resource.then_some(&named),
                                 resource_account,
                                 resource_policy_is_authoritative: authoritative,
+                                ..EvaluationInput::default()
                             },
                         );
                         let _ = (decision.explain(), decision.aws_reason());

@@ -274,6 +274,7 @@ fn run(scenario: &Scenario) -> Decision {
             resource_policy: resource.as_ref(),
             resource_account: scenario.resource_account,
             resource_policy_is_authoritative: scenario.authoritative,
+            ..EvaluationInput::default()
         },
     )
 }
@@ -376,6 +377,7 @@ proptest! {
             resource_policy: None,
             resource_account: None,
             resource_policy_is_authoritative: false,
+            ..EvaluationInput::default()
         });
         let denied = deny_pattern.is_some_and(|p| wildcard_match(&p.to_lowercase(), &action.to_lowercase()));
         prop_assert_eq!(decision.is_allowed(), !denied, "{} vs {:?}", action, deny_pattern);
