@@ -64,6 +64,7 @@ mod context;
 mod dates;
 mod error;
 mod evaluate;
+mod formats;
 mod matching;
 mod model;
 mod parse;

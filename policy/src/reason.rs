@@ -109,7 +109,8 @@ impl Decision {
                         "neither an identity-based nor a resource-based policy allows it"
                             .to_string()
                     }
-                    Missing::ServiceControlAllow { level } | Missing::ResourceControlAllow { level } => {
+                    Missing::ServiceControlAllow { level }
+                    | Missing::ResourceControlAllow { level } => {
                         format!(
                             "no {} attached to {} (level {level} from the root) allows it",
                             missing.layer().aws_name(),

@@ -88,9 +88,11 @@ impl Scan {
                 match match_statement(statement, source, context, self.caller_has_boundary) {
                     StatementMatch::NotApplicable => continue,
                     StatementMatch::NearMiss { note, via } => (false, via, note),
-                    StatementMatch::Applies { via } => {
-                        (true, via, Cow::Borrowed(applied_note(statement.effect, via)))
-                    }
+                    StatementMatch::Applies { via } => (
+                        true,
+                        via,
+                        Cow::Borrowed(applied_note(statement.effect, via)),
+                    ),
                 };
             let position = self.trace.len();
             self.trace.push(TraceEntry {
