@@ -331,17 +331,21 @@ impl Condition {
         Condition {
             operator,
             key: key.to_string(),
-            key_lowered: key.to_lowercase(),
+            // A key without a `vendor:` prefix is no request key AWS sets: it never matches.
+            key_lowered: if key.contains(':') {
+                key.to_lowercase()
+            } else {
+                String::new()
+            },
             values,
         }
     }
 
     /// Whether the condition holds for the request.
     pub fn holds(&self, context: &RequestContext) -> bool {
-        // A key without a `vendor:` prefix is no request key AWS sets: it is always absent.
         let present = context
             .values_lowered(&self.key_lowered)
-            .filter(|values| !values.is_empty() && self.key_lowered.contains(':'));
+            .filter(|values| !values.is_empty());
         let base = self.operator.base;
         if base == BaseOperator::Null {
             let absent = present.is_none();

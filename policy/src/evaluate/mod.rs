@@ -117,7 +117,9 @@ struct Layers<'a> {
 impl<'a> Layers<'a> {
     fn of(caller: &PrincipalInfo, input: &EvaluationInput<'a>) -> Layers<'a> {
         let is_service = caller.service.is_some();
-        let service_linked = is_service_linked_role(caller);
+        let organization = input.service_control_policies.is_some()
+            || input.resource_control_policies.is_some();
+        let service_linked = organization && is_service_linked_role(caller);
         let resource_owner = input.resource_account.unwrap_or(&caller.account);
         // Organizations User Guide, "Service control policies": SCPs do not affect principals
         // of the management account, service-linked roles, or AWS service principals (which
