@@ -76,7 +76,7 @@ impl PolicySource {
 }
 
 /// What would have been needed for an implicit deny to become an allow: the layer whose allow
-/// was missing. Drives AWS's "because no <policy type> allows the X action" wording.
+/// was missing. Drives AWS's "because no `<policy type>` allows the X action" wording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Missing {
     IdentityAllow,
