@@ -162,9 +162,9 @@ impl<'a> Iso<'a> {
             None | Some(b'Z' | b'z') => Some(0),
             Some(sign) => {
                 let hours = self.digits(2)?;
-                let minutes = if self.eat(b":").is_some() {
-                    self.digits(2)?
-                } else if self.peek().is_some_and(|b| b.is_ascii_digit()) {
+                // `+hh:mm`, `+hhmm` or `+hh`.
+                let colon = self.eat(b":").is_some();
+                let minutes = if colon || self.peek().is_some_and(|b| b.is_ascii_digit()) {
                     self.digits(2)?
                 } else {
                     0

@@ -196,6 +196,33 @@ pub fn fuzz_parse(data: &[u8]) {
                     }
                 }
             }
+            // The same document in every guardrail layer at once.
+            let levels = [PolicyLevel {
+                target: "r-fuzz",
+                policies: &[&named],
+            }];
+            let organization = OrganizationPolicies {
+                management_account: "999988887777",
+                levels: &levels,
+            };
+            let decision = evaluate(
+                &context,
+                &EvaluationInput {
+                    identity_policies: std::slice::from_ref(&named),
+                    resource_account: Some("111122223333"),
+                    permissions_boundary: Some(&named),
+                    session_policies: std::slice::from_ref(&named),
+                    service_control_policies: Some(organization),
+                    resource_control_policies: Some(organization),
+                    vpc_endpoint_policy: Some(&named),
+                    ..EvaluationInput::default()
+                },
+            );
+            let _ = (
+                decision.explain(),
+                decision.access_denied_message("caller", "resource"),
+                decision.deciding_layer(),
+            );
         }
     }
 }
