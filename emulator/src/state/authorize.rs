@@ -35,6 +35,7 @@ impl World {
                 resource_policy: request.resource_policy,
                 resource_account: request.resource_account,
                 resource_policy_is_authoritative: request.resource_policy_is_authoritative,
+                ..EvaluationInput::default()
             },
         );
         self.record(service.to_string(), Some(service), via_service(&request.context), request, &decision);
@@ -166,6 +167,7 @@ impl World {
                 resource_policy: request.resource_policy,
                 resource_account: request.resource_account,
                 resource_policy_is_authoritative: request.resource_policy_is_authoritative,
+                ..EvaluationInput::default()
             },
         );
         // A forward-access call went via the acting service even where no condition key says so.
