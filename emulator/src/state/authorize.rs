@@ -3,9 +3,12 @@
 //! decision is recorded in the authorization log (`crate::authz`).
 
 use chrono::{DateTime, Utc};
-use wana_policy::{evaluate, Decision, EvaluationInput, PrincipalInfo, RequestContext};
+use wana_policy::{Decision, PrincipalInfo, RequestContext};
 
-use super::{layers::Gathering, World};
+use super::{
+    layers::{Gathering, ResourceSide},
+    World,
+};
 use crate::authz::{via_service, with_request_keys, AuthzRecord, AuthzRequest, RequestFacts};
 
 impl World {
@@ -28,16 +31,8 @@ impl World {
                 .with_key("aws:RequestedRegion", region),
             request,
         );
-        let decision = evaluate(
-            &context,
-            &EvaluationInput {
-                identity_policies: &[],
-                resource_policy: request.resource_policy,
-                resource_account: request.resource_account,
-                resource_policy_is_authoritative: request.resource_policy_is_authoritative,
-                ..EvaluationInput::default()
-            },
-        );
+        let policies = self.service_request_policies(request.action, request.resource_account);
+        let decision = policies.evaluate(&context, resource_side(request));
         self.record(service.to_string(), Some(service), via_service(&request.context), request, &decision);
         decision
     }
@@ -160,19 +155,19 @@ impl World {
             action: request.action,
             resource_account: request.resource_account,
         });
-        let decision = evaluate(
-            &context,
-            &EvaluationInput {
-                identity_policies: &policies.identity,
-                resource_policy: request.resource_policy,
-                resource_account: request.resource_account,
-                resource_policy_is_authoritative: request.resource_policy_is_authoritative,
-                ..EvaluationInput::default()
-            },
-        );
+        let decision = policies.evaluate(&context, resource_side(request));
         // A forward-access call went via the acting service even where no condition key says so.
         let via = via_service(&request.context).or_else(|| caller.via_service.clone());
         self.record(principal.arn(), caller.via_service.as_deref(), via, request, &decision);
         decision
+    }
+}
+
+/// The resource's side of an authorization question.
+fn resource_side<'a>(request: &AuthzRequest<'a>) -> ResourceSide<'a> {
+    ResourceSide {
+        policy: request.resource_policy,
+        account: request.resource_account,
+        authoritative: request.resource_policy_is_authoritative,
     }
 }

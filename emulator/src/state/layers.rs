@@ -3,9 +3,14 @@
 //! boundary, the session policies of its role session, and the SCPs and RCPs of the accounts
 //! involved. `authorize` hands them to `wana-policy`, and so does IAM's policy simulator.
 
-use wana_policy::{NamedPolicy, Policy};
+use wana_policy::{
+    evaluate, Decision, EvaluationInput, NamedPolicy, OrganizationPolicies, Policy, PolicyLevel, RequestContext,
+};
 
-use super::{organizations::OrganizationLayers, KeyOwner, World};
+use super::{
+    organizations::{Level, OrganizationLayers},
+    KeyOwner, World,
+};
 use crate::principal::Principal;
 
 /// Every policy of a request but the resource's own.
@@ -20,6 +25,60 @@ pub struct RequestPolicies {
     pub session: Vec<NamedPolicy>,
     /// The SCPs over the principal's account and the RCPs over the resource's.
     pub organization: OrganizationLayers,
+}
+
+/// The resource's side of a request: its own policy and account.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ResourceSide<'a> {
+    pub policy: Option<&'a NamedPolicy>,
+    /// `None` for the principal's own account.
+    pub account: Option<&'a str>,
+    /// KMS key policies and role trust policies.
+    pub authoritative: bool,
+}
+
+impl RequestPolicies {
+    /// Decides the request with every layer gathered and the resource's side.
+    pub fn evaluate(&self, context: &RequestContext, resource: ResourceSide<'_>) -> Decision {
+        let scp_policies = self.organization.scp_levels.as_deref().map(policy_refs);
+        let rcp_policies = self.organization.rcp_levels.as_deref().map(policy_refs);
+        let scp_levels = zip_levels(self.organization.scp_levels.as_deref(), scp_policies.as_deref());
+        let rcp_levels = zip_levels(self.organization.rcp_levels.as_deref(), rcp_policies.as_deref());
+        let management_account = self.organization.management_account.as_str();
+        evaluate(
+            context,
+            &EvaluationInput {
+                identity_policies: &self.identity,
+                resource_policy: resource.policy,
+                resource_account: resource.account,
+                resource_policy_is_authoritative: resource.authoritative,
+                permissions_boundary: self.boundary.as_ref(),
+                session_policies: &self.session,
+                service_control_policies: scp_levels
+                    .as_deref()
+                    .map(|levels| OrganizationPolicies { management_account, levels }),
+                resource_control_policies: rcp_levels
+                    .as_deref()
+                    .map(|levels| OrganizationPolicies { management_account, levels }),
+                vpc_endpoint_policy: None,
+            },
+        )
+    }
+}
+
+fn policy_refs(levels: &[Level]) -> Vec<Vec<&NamedPolicy>> {
+    levels.iter().map(|level| level.policies.iter().collect()).collect()
+}
+
+fn zip_levels<'a>(levels: Option<&'a [Level]>, policies: Option<&'a [Vec<&'a NamedPolicy>]>) -> Option<Vec<PolicyLevel<'a>>> {
+    let (levels, policies) = (levels?, policies?);
+    Some(
+        levels
+            .iter()
+            .zip(policies)
+            .map(|(level, policies)| PolicyLevel { target: &level.target, policies })
+            .collect(),
+    )
 }
 
 /// The question the policies are gathered for.
@@ -47,17 +106,23 @@ impl World {
             }
         });
         let boundary = iam.and_then(|iam| iam.boundary_document(boundary_arn)).cloned();
-        let service_linked = match principal {
-            Principal::AssumedRole { role_path, .. } => role_path.starts_with(super::iam::SERVICE_LINKED_ROLE_PATH),
-            Principal::User { .. } => false,
-        };
         let resource_account = question.resource_account.unwrap_or(account);
         RequestPolicies {
             identity: self.identity_policies(principal),
             boundary,
             session: question.access_key_id.map(|key| self.session_policies(key)).unwrap_or_default(),
-            organization: self.organization_layers(account, resource_account, question.action, service_linked),
+            organization: self.organization_layers(account, resource_account, question.action),
         }
+    }
+
+    /// The policies of a request an AWS service principal makes: only the RCPs over the
+    /// resource's account can bear on it besides the resource's policy.
+    pub fn service_request_policies(&self, action: &str, resource_account: Option<&str>) -> RequestPolicies {
+        let organization = match resource_account {
+            Some(account) => self.organization_layers("", account, action),
+            None => OrganizationLayers::default(),
+        };
+        RequestPolicies { organization, ..RequestPolicies::default() }
     }
 
     /// The session policies of the role session an access key belongs to. A managed policy is

@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use wana_policy::NamedPolicy;
 
-pub use effective::{OrganizationLayers, RCP_SERVICES};
+pub use effective::{Level, OrganizationLayers, RCP_SERVICES};
 pub use policies::NewPolicy;
 
 use crate::error::AwsError;

@@ -44,27 +44,33 @@ fn organization() -> World {
     world
 }
 
-fn level_names(levels: &[Vec<NamedPolicy>]) -> Vec<Vec<&str>> {
-    levels.iter().map(|level| level.iter().map(|p| p.name.as_str()).collect()).collect()
+fn level_names(levels: &Option<Vec<Level>>) -> Vec<Vec<&str>> {
+    let levels = levels.as_deref().expect("levels");
+    levels.iter().map(|level| level.policies.iter().map(|p| p.name.as_str()).collect()).collect()
 }
 
 #[test]
 fn outside_an_organization_no_policy_applies() {
     let world = World::new(BehaviourProfile::default(), now());
-    assert!(world.organization_layers(B, B, "s3:GetObject", false).is_empty());
+    assert!(world.organization_layers(B, B, "s3:GetObject").is_empty());
 }
 
 #[test]
 fn a_type_that_is_not_enabled_contributes_no_level() {
     let mut world = World::new(BehaviourProfile::default(), now());
     world.create_organization(A, FeatureSet::All, now()).unwrap();
-    assert!(world.organization_layers(B, B, "s3:GetObject", false).is_empty());
+    assert!(world.organization_layers(B, B, "s3:GetObject").is_empty());
 }
 
 #[test]
 fn a_members_requests_meet_every_level_from_the_root_down() {
     let world = organization();
-    let layers = world.organization_layers(B, B, "s3:GetObject", false);
+    let layers = world.organization_layers(B, B, "s3:GetObject");
+    assert_eq!(layers.management_account, A);
+    let targets: Vec<&str> = layers.scp_levels.as_deref().unwrap().iter().map(|l| l.target.as_str()).collect();
+    let org = world.organization.as_ref().unwrap();
+    assert_eq!(targets, org.lineage(B));
+    assert_eq!(targets.len(), 3);
     assert_eq!(
         level_names(&layers.scp_levels),
         [vec!["FullAWSAccess"], vec!["FullAWSAccess", "DenyS3"], vec!["FullAWSAccess"]]
@@ -75,23 +81,18 @@ fn a_members_requests_meet_every_level_from_the_root_down() {
     );
 }
 
+/// The engine exempts the management account and service-linked roles; the gathering only
+/// leaves out RCPs for services they do not cover.
 #[rstest]
-#[case::the_management_accounts_principal(A, B, "s3:GetObject", false, false, true)]
-#[case::a_resource_of_the_management_account(B, A, "s3:GetObject", false, true, false)]
-#[case::a_service_linked_role(B, B, "s3:GetObject", true, false, false)]
-#[case::a_service_rcps_do_not_cover(B, B, "ec2:RunInstances", false, true, false)]
-#[case::kms_is_covered(B, B, "kms:Decrypt", false, true, true)]
-fn who_and_what_the_policies_exempt(
-    #[case] principal: &str,
-    #[case] resource: &str,
-    #[case] action: &str,
-    #[case] service_linked: bool,
-    #[case] scps: bool,
-    #[case] rcps: bool,
-) {
+#[case::the_management_accounts_principal(A, B, "s3:GetObject", true, true)]
+#[case::a_resource_of_the_management_account(B, A, "s3:GetObject", true, true)]
+#[case::a_service_rcps_do_not_cover(B, B, "ec2:RunInstances", true, false)]
+#[case::kms_is_covered(B, B, "kms:Decrypt", true, true)]
+#[case::a_service_principal("", B, "sts:AssumeRole", false, true)]
+fn what_is_gathered(#[case] principal: &str, #[case] resource: &str, #[case] action: &str, #[case] scps: bool, #[case] rcps: bool) {
     let world = organization();
-    let layers = world.organization_layers(principal, resource, action, service_linked);
-    assert_eq!((!layers.scp_levels.is_empty(), !layers.rcp_levels.is_empty()), (scps, rcps));
+    let layers = world.organization_layers(principal, resource, action);
+    assert_eq!((layers.scp_levels.is_some(), layers.rcp_levels.is_some()), (scps, rcps));
 }
 
 #[test]
@@ -100,7 +101,7 @@ fn disabling_a_type_removes_its_levels() {
     let org = world.organization.as_mut().unwrap();
     let root = org.root.id.clone();
     org.disable_type(&root, PolicyType::ServiceControl).unwrap();
-    let layers = world.organization_layers(B, B, "s3:GetObject", false);
-    assert!(layers.scp_levels.is_empty());
-    assert_eq!(layers.rcp_levels.len(), 3);
+    let layers = world.organization_layers(B, B, "s3:GetObject");
+    assert!(layers.scp_levels.is_none());
+    assert_eq!(layers.rcp_levels.map(|l| l.len()), Some(3));
 }
