@@ -148,6 +148,10 @@ impl World {
                 issued.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             );
         }
+        let resource_account = request.resource_account.unwrap_or(principal.account());
+        for (key, value) in self.organization_keys(principal.account(), resource_account) {
+            context = context.with_key(key, value);
+        }
         let context = with_request_keys(context, request);
         let policies = self.request_policies(Gathering {
             principal,

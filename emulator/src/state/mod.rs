@@ -17,6 +17,7 @@ pub mod iam;
 pub mod kms;
 pub mod metadata;
 pub mod organizations;
+pub mod simulator;
 pub mod s3;
 pub mod scheduler;
 pub mod ssm;

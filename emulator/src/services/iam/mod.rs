@@ -40,6 +40,7 @@ mod output;
 mod paging;
 mod policies;
 mod roles;
+mod simulate;
 mod users;
 mod validate;
 
@@ -47,6 +48,8 @@ mod validate;
 mod tests;
 #[cfg(test)]
 mod tests_boundaries;
+#[cfg(test)]
+mod tests_simulate;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
@@ -130,6 +133,9 @@ pub fn handle(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsErr
         "AddRoleToInstanceProfile" => instance_profiles::add_role_to_instance_profile(world, call),
         "RemoveRoleFromInstanceProfile" => instance_profiles::remove_role_from_instance_profile(world, call),
         "DeleteInstanceProfile" => instance_profiles::delete_instance_profile(world, call),
+
+        "SimulatePrincipalPolicy" => simulate::simulate_principal_policy(world, call),
+        "SimulateCustomPolicy" => simulate::simulate_custom_policy(world, call),
 
         "CreateAccountAlias" => aliases::create_account_alias(world, call),
         "ListAccountAliases" => aliases::list_account_aliases(world, call),

@@ -272,6 +272,22 @@ impl World {
         }
     }
 
+    /// `aws:PrincipalOrgID` and `aws:ResourceOrgID`: the organization of the principal's
+    /// account and of the resource's, for the accounts that are members.
+    pub fn organization_keys(&self, principal_account: &str, resource_account: &str) -> Vec<(&'static str, String)> {
+        let Some(org) = self.organization.as_ref() else {
+            return Vec::new();
+        };
+        let mut keys = Vec::new();
+        if org.members.contains_key(principal_account) {
+            keys.push(("aws:PrincipalOrgID", org.id.clone()));
+        }
+        if org.members.contains_key(resource_account) {
+            keys.push(("aws:ResourceOrgID", org.id.clone()));
+        }
+        keys
+    }
+
     pub fn managed_organization_mut(&mut self, account: &str) -> Result<&mut Organization, AwsError> {
         self.managed_organization(account)?;
         self.organization.as_mut().ok_or_else(errors::not_in_use)
