@@ -138,7 +138,7 @@ impl World {
                 NamedPolicy::new(arn.clone(), Policy { version: None, id: None, statements: Vec::new() })
             })
         });
-        session.policies.inline.iter().cloned().chain(managed).collect()
+        session.policies.inline.iter().map(|inline| (**inline).clone()).chain(managed).collect()
     }
 }
 

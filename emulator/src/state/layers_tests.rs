@@ -65,7 +65,7 @@ fn a_role_sessions_policies_come_with_its_key() {
                 expires: now(),
                 source_instance_arn: None,
                 policies: SessionPolicies {
-                    inline: Some(inline),
+                    inline: Some(Box::new(inline)),
                     arns: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into(), gone.clone()],
                 },
             }),

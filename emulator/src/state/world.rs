@@ -137,8 +137,8 @@ pub struct Session {
 /// The session policies of a role session, as AssumeRole received them.
 #[derive(Debug, Clone, Default)]
 pub struct SessionPolicies {
-    /// `Policy`: the inline session policy, parsed.
-    pub inline: Option<NamedPolicy>,
+    /// `Policy`: the inline session policy, parsed (boxed: most sessions have none).
+    pub inline: Option<Box<NamedPolicy>>,
     /// `PolicyArns`: managed policies, read when each request is decided (their current
     /// default version), as IAM reads a role's attached policies.
     pub arns: Vec<String>,

@@ -43,7 +43,7 @@ fn caller(principal: Principal, key: &str) -> Caller {
 }
 
 fn run_as(world: &mut World, caller: &Caller, action: &str, members: &[(&str, &str)]) -> Result<Value, AwsError> {
-    let params = members.iter().fold(Value::structure(), |params, (name, value)| params.with(*name, *value));
+    let params = members.iter().fold(Value::structure(), |params, (name, value)| params.with(name, *value));
     let call = Call { caller, region: "us-east-1", now: now(), action, params: &params };
     handle(world, &call).expect("an operation of IAM")
 }

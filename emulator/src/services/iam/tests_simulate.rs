@@ -49,7 +49,7 @@ fn send(world: &mut World, key: &str, action: &str, params: Value) -> Result<Val
 }
 
 fn run(world: &mut World, action: &str, members: &[(&str, &str)]) -> Value {
-    let params = members.iter().fold(Value::structure(), |p, (name, value)| p.with(*name, *value));
+    let params = members.iter().fold(Value::structure(), |p, (name, value)| p.with(name, *value));
     send(world, ADMIN_KEY, action, params).unwrap_or_else(|e| panic!("{action}: {e}"))
 }
 
@@ -72,8 +72,10 @@ fn text<'a>(value: &'a Value, member: &str) -> &'a str {
     value.get(member).and_then(Value::as_str).unwrap_or_default()
 }
 
-/// `(SourcePolicyId, SourcePolicyType, start, end)` of each matched statement.
-fn matched(result: &Value) -> Vec<(String, Option<String>, (i64, i64), (i64, i64))> {
+/// `(SourcePolicyId, SourcePolicyType, start, end)` of a matched statement.
+type Matched = (String, Option<String>, (i64, i64), (i64, i64));
+
+fn matched(result: &Value) -> Vec<Matched> {
     let at = |p: &Value, m: &str| {
         let p = p.get(m).unwrap();
         (p.get("Line").and_then(Value::as_i64).unwrap(), p.get("Column").and_then(Value::as_i64).unwrap())

@@ -43,7 +43,7 @@ fn admin(world: &World, account: &str) -> Caller {
 
 fn call(world: &mut World, account: &str, action: &str, members: &[(&str, &str)]) -> Result<Value, AwsError> {
     let caller = admin(world, account);
-    let params = members.iter().fold(Value::structure(), |params, (name, value)| params.with(*name, *value));
+    let params = members.iter().fold(Value::structure(), |params, (name, value)| params.with(name, *value));
     let call = Call { caller: &caller, region: "us-east-1", now: now(), action, params: &params };
     handle(world, &call).expect("an operation of AWS Organizations")
 }
@@ -59,7 +59,11 @@ fn error(result: Result<Value, AwsError>) -> (String, String, Option<String>) {
 }
 
 fn text<'a>(value: &'a Value, path: &[&str]) -> &'a str {
-    path.iter().fold(Some(value), |v, member| v?.get(member)).and_then(Value::as_str).unwrap_or_default()
+    let mut value = Some(value);
+    for member in path {
+        value = value.and_then(|v| v.get(member));
+    }
+    value.and_then(Value::as_str).unwrap_or_default()
 }
 
 fn names(value: &Value, member: &str, field: &str) -> Vec<String> {

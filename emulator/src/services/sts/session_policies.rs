@@ -81,11 +81,11 @@ pub fn read(call: &Call<'_>) -> Result<Option<(SessionPolicies, u32)>, AwsError>
         return Ok(None);
     }
     let inline = match inline {
-        Some(text) => Some(NamedPolicy::new(
+        Some(text) => Some(Box::new(NamedPolicy::new(
             INLINE_POLICY_NAME,
             Policy::parse(text, PolicyKind::Identity)
                 .map_err(|e| AwsError::new("MalformedPolicyDocument", 400, e.to_string()))?,
-        )),
+        ))),
         None => None,
     };
     let packed = packed_size(call.optional("Policy"), &arns);
