@@ -3,9 +3,12 @@
 //! decision is recorded in the authorization log (`crate::authz`).
 
 use chrono::{DateTime, Utc};
-use wana_policy::{evaluate, Decision, EvaluationInput, PrincipalInfo, RequestContext};
+use wana_policy::{Decision, PrincipalInfo, RequestContext};
 
-use super::World;
+use super::{
+    layers::{Gathering, ResourceSide},
+    World,
+};
 use crate::authz::{via_service, with_request_keys, AuthzRecord, AuthzRequest, RequestFacts};
 
 impl World {
@@ -28,15 +31,8 @@ impl World {
                 .with_key("aws:RequestedRegion", region),
             request,
         );
-        let decision = evaluate(
-            &context,
-            &EvaluationInput {
-                identity_policies: &[],
-                resource_policy: request.resource_policy,
-                resource_account: request.resource_account,
-                resource_policy_is_authoritative: request.resource_policy_is_authoritative,
-            },
-        );
+        let policies = self.service_request_policies(request.action, request.resource_account);
+        let decision = policies.evaluate(&context, resource_side(request));
         self.record(service.to_string(), Some(service), via_service(&request.context), request, &decision);
         decision
     }
@@ -152,20 +148,30 @@ impl World {
                 issued.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             );
         }
+        let resource_account = request.resource_account.unwrap_or(principal.account());
+        for (key, value) in self.organization_keys(principal.account(), resource_account) {
+            context = context.with_key(key, value);
+        }
         let context = with_request_keys(context, request);
-        let identity_policies = self.identity_policies(principal);
-        let decision = evaluate(
-            &context,
-            &EvaluationInput {
-                identity_policies: &identity_policies,
-                resource_policy: request.resource_policy,
-                resource_account: request.resource_account,
-                resource_policy_is_authoritative: request.resource_policy_is_authoritative,
-            },
-        );
+        let policies = self.request_policies(Gathering {
+            principal,
+            access_key_id: Some(&caller.access_key_id),
+            action: request.action,
+            resource_account: request.resource_account,
+        });
+        let decision = policies.evaluate(&context, resource_side(request));
         // A forward-access call went via the acting service even where no condition key says so.
         let via = via_service(&request.context).or_else(|| caller.via_service.clone());
         self.record(principal.arn(), caller.via_service.as_deref(), via, request, &decision);
         decision
+    }
+}
+
+/// The resource's side of an authorization question.
+fn resource_side<'a>(request: &AuthzRequest<'a>) -> ResourceSide<'a> {
+    ResourceSide {
+        policy: request.resource_policy,
+        account: request.resource_account,
+        authoritative: request.resource_policy_is_authoritative,
     }
 }
