@@ -247,11 +247,11 @@ pub fn parse_identity_document(text: &str, name: String) -> Result<PolicyDocumen
     parse_document(text, PolicyKind::Identity, name).map_err(|e| errors::malformed(&e))
 }
 
-/// Parses a managed policy document: an identity policy in the 2012-10-17 language.
+/// Parses a managed policy document: an identity policy in the 2012-10-17 language, whose
+/// missing or legacy `Version` is reported before any other fault, as IAM does.
 pub fn parse_managed_document(text: &str, name: String) -> Result<PolicyDocument, AwsError> {
-    let document = parse_identity_document(text, name)?;
-    document.parsed.policy.require_current_version().map_err(|e| errors::malformed(&e))?;
-    Ok(document)
+    let policy = Policy::parse_managed(text).map_err(|e| errors::malformed(&e))?;
+    Ok(PolicyDocument { text: text.to_string(), parsed: NamedPolicy::new(name, policy) })
 }
 
 /// Parses a role trust policy: a resource policy whose statements may not name resources.
