@@ -1,6 +1,7 @@
 //! `cargo xtask cleanup`: what earlier runs left on the sandbox accounts, found from their
-//! ledgers first, then by the run tags and the run id in names (for runs whose ledger is on
-//! another machine, such as a CI runner), and deleted in dependency order.
+//! ledgers first (`find`), then by the run tags and the run id in names (`sweep`, for runs whose
+//! ledger is on another machine, such as a CI runner), and deleted in dependency order
+//! (`delete`).
 //!
 //! Which runs count as leftovers:
 //! - a ledger of this machine that is not closed (no successful teardown, no finished cleanup)
@@ -15,6 +16,9 @@
 
 mod delete;
 mod find;
+mod sweep;
+
+pub use sweep::Pages;
 
 use std::{collections::BTreeSet, time::Duration};
 
@@ -37,6 +41,8 @@ pub struct CleanupOptions {
     pub older_than: Option<Duration>,
     /// The trap ids, to read run ids out of resource names.
     pub traps: Vec<String>,
+    /// How many items each listing of the sweep asks for (by default each service's largest).
+    pub pages: Pages,
 }
 
 /// A resource a run left.
@@ -151,7 +157,7 @@ pub async fn plan(config: &SandboxConfig, files: Option<&ProfileFiles>, options:
     }
     let traps: Vec<&str> = options.traps.iter().map(String::as_str).collect();
     for account in &connected.accounts {
-        for swept in find::sweep(&account.principal, &traps).await {
+        for swept in sweep::sweep(&account.principal, &traps, options.pages).await {
             let Some(run_id) = swept.run_id.clone() else { continue };
             if judged_here.contains(&run_id) {
                 continue;
