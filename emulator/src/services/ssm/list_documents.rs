@@ -28,8 +28,10 @@ use super::{check, list_of, one_of, page, range, string_of, strings_of, Call, In
 /// The keys `DocumentFilterList` accepts (`DocumentFilterKey`).
 const LEGACY_KEYS: [&str; 4] = ["Name", "Owner", "PlatformTypes", "DocumentType"];
 
-/// The filters of a request, as (key, values), in the order given.
-fn filters(input: &Input<'_>, violations: &mut Violations) -> Result<Vec<(Option<String>, Vec<String>)>, AwsError> {
+/// A request's filters as (key, values), in the order given; a `Filters` entry may lack its key.
+type GivenFilters = Vec<(Option<String>, Vec<String>)>;
+
+fn filters(input: &Input<'_>, violations: &mut Violations) -> Result<GivenFilters, AwsError> {
     let legacy = input.list("DocumentFilterList")?;
     let current = input.list("Filters")?;
     let mut filters = Vec::new();
