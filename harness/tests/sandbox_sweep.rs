@@ -203,3 +203,28 @@ async fn the_sweep_finds_every_leftover_across_pages_and_cleanup_deletes_them() 
     let again = cleanup::plan(&config, Some(&files), &options).await.unwrap();
     assert!(again.leftovers.is_empty(), "{:?}", again.leftovers);
 }
+
+/// A profile that may not list something: the plan says which listing failed and why, instead of
+/// quietly listing less.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_listing_the_profile_may_not_make_is_a_warning_that_names_it() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (config, files) = config(&emulator, dir.path());
+    let connected = sandbox::connect(&config, &[], Some(&files)).await.unwrap();
+    let iam = connected.principal("a").unwrap().iam();
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"kms:ListKeys","Resource":"*"}]}"#;
+    iam.create_user().user_name("sweeper").send().await.unwrap();
+    iam.put_user_policy().user_name("sweeper").policy_name("all-but-list-keys").policy_document(policy).send().await.unwrap();
+    let key = iam.create_access_key().user_name("sweeper").send().await.unwrap();
+    let key = key.access_key().unwrap();
+    let credentials = format!("[sbx-a]\naws_access_key_id = {}\naws_secret_access_key = {}\n", key.access_key_id(), key.secret_access_key());
+    let files = ProfileFiles::builder().with_contents(ProfileFileKind::Credentials, credentials).build();
+
+    let options = CleanupOptions { traps: vec![TRAP.to_string()], ..CleanupOptions::default() };
+    let plan = cleanup::plan(&config, Some(&files), &options).await.unwrap();
+    assert_eq!(
+        plan.warnings,
+        ["account a: kms:ListKeys: AccessDeniedException: User: arn:aws:iam::111111111111:user/sweeper is not authorized to perform: kms:ListKeys on resource: * with an explicit deny in an identity-based policy; what it would list was not swept"]
+    );
+}

@@ -287,7 +287,7 @@ async fn cleanup_exits_4_and_says_why_when_something_cannot_be_deleted() {
     let dry = s.run(&["cleanup", "--config", config]);
     let stdout = text(&dry.stdout);
     assert_eq!(dry.status.code(), Some(0), "a dry run deletes nothing, so nothing failed: {stdout}{}", text(&dry.stderr));
-    assert_eq!(listed(&stdout), BTreeSet::from([("kms-key".to_string(), arn.clone())]), "{stdout}");
+    assert_eq!(listed(&stdout), BTreeSet::from([("kms-key".to_string(), arn.clone())]), "{stdout}{}", text(&dry.stderr));
     let line = stdout.lines().find(|l| l.contains(&arn)).unwrap();
     assert!(line.contains("account c") && line.contains(&run) && line.contains("(found by tag)"), "{line}");
 

@@ -78,7 +78,7 @@ async fn exists(who: &Principal, kind: ResourceKind, name: &str) -> bool {
         ResourceKind::IamRole => who.iam().get_role().role_name(name).send().await.is_ok(),
         ResourceKind::IamUser => who.iam().get_user().user_name(name).send().await.is_ok(),
         ResourceKind::IamInstanceProfile => who.iam().get_instance_profile().instance_profile_name(name).send().await.is_ok(),
-        ResourceKind::KmsAlias => aliases(who, 100).await.iter().any(|a| a.alias_name() == Some(name)),
+        ResourceKind::KmsAlias => aliases(who).await.iter().any(|a| a.alias_name() == Some(name)),
         ResourceKind::CloudformationStack => aws_sdk_cloudformation::Client::new(config)
             .describe_stacks()
             .stack_name(name)
@@ -103,12 +103,11 @@ async fn exists(who: &Principal, kind: ResourceKind, name: &str) -> bool {
     }
 }
 
-/// Every alias of `who`'s account and region, `limit` a page (ListAliases takes 1 to 100), page
-/// after page as far as they can be read.
-pub(super) async fn aliases(who: &Principal, limit: i32) -> Vec<aws_sdk_kms::types::AliasListEntry> {
+/// Every alias of `who`'s account and region, page after page as far as they can be read.
+async fn aliases(who: &Principal) -> Vec<aws_sdk_kms::types::AliasListEntry> {
     let kms = aws_sdk_kms::Client::new(&who.config);
     let mut found = Vec::new();
-    let mut pages = kms.list_aliases().limit(limit).into_paginator().send();
+    let mut pages = kms.list_aliases().limit(100).into_paginator().send();
     while let Some(Ok(page)) = pages.next().await {
         found.extend(page.aliases().iter().cloned());
     }
@@ -118,7 +117,7 @@ pub(super) async fn aliases(who: &Principal, limit: i32) -> Vec<aws_sdk_kms::typ
 /// KMS keys a ledger names only through the run's aliases: the key each alias points to.
 pub async fn keys_of_aliases(who: &Principal, aliases: &[String]) -> Vec<String> {
     let mut keys = Vec::new();
-    for alias in self::aliases(who, 100).await {
+    for alias in self::aliases(who).await {
         if alias.alias_name().is_some_and(|n| aliases.iter().any(|a| a == n)) {
             if let Some(arn) = alias.target_key_id() {
                 keys.extend(live_key(who, arn).await);

@@ -80,7 +80,8 @@ pub struct Plan {
     pub leftovers: Vec<Leftover>,
     /// Ledgers whose every resource is in `leftovers` (or gone): closed once those are deleted.
     pub ledgers: Vec<RunLedger>,
-    /// Ledger lines that could not be followed (an account that now resolves elsewhere).
+    /// Ledger lines that could not be followed (an account that now resolves elsewhere), and
+    /// listings of the sweep that failed (what they would have shown was not looked at).
     pub warnings: Vec<String>,
 }
 
@@ -157,7 +158,9 @@ pub async fn plan(config: &SandboxConfig, files: Option<&ProfileFiles>, options:
     }
     let traps: Vec<&str> = options.traps.iter().map(String::as_str).collect();
     for account in &connected.accounts {
-        for swept in sweep::sweep(&account.principal, &traps, options.pages).await {
+        let sweep = sweep::sweep(&account.principal, &traps, options.pages).await;
+        warnings.extend(sweep.warnings.iter().map(|w| format!("account {}: {w}", account.identity.name)));
+        for swept in sweep.found {
             let Some(run_id) = swept.run_id.clone() else { continue };
             if judged_here.contains(&run_id) {
                 continue;
