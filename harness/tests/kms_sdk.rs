@@ -329,3 +329,103 @@ async fn a_wrong_secret_gets_invalid_signature_exception() {
     assert_eq!(error.code(), Some("InvalidSignatureException"));
     assert!(error.message().unwrap().starts_with("The request signature we calculated does not match"), "{error:?}");
 }
+
+fn tag(key: &str, value: &str) -> aws_sdk_kms::types::Tag {
+    aws_sdk_kms::types::Tag::builder().tag_key(key).tag_value(value).build().unwrap()
+}
+
+/// (key, value) of every tag ListResourceTags gives, page after page.
+async fn listed_tags(client: &Client, key_id: &str, limit: i32) -> Vec<(String, String)> {
+    let pages: Vec<_> = client.list_resource_tags().key_id(key_id).limit(limit).into_paginator().send().collect().await;
+    pages
+        .into_iter()
+        .flat_map(|page| page.unwrap().tags().to_vec())
+        .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn tags_set_at_creation_and_later_are_listed_in_order_and_removed() {
+    let backend = emulator().await;
+    let admin = Principal::account_admin(&backend, "a").unwrap();
+    let client = kms(&admin);
+    let created = client.create_key().tags(tag("wana:run-id", "wana-x-abcdefgh")).tags(tag("team", "blue")).send().await.unwrap();
+    let key_id = created.key_metadata().unwrap().key_id().to_string();
+    client.tag_resource().key_id(&key_id).tags(tag("team", "red")).tags(tag("cost", "lab")).send().await.unwrap();
+    let owned = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
+    let expected = owned(&[("wana:run-id", "wana-x-abcdefgh"), ("team", "red"), ("cost", "lab")]);
+    assert_eq!(listed_tags(&client, &key_id, 50).await, expected, "a new value keeps its place");
+    let first = client.list_resource_tags().key_id(&key_id).limit(2).send().await.unwrap();
+    assert!(first.truncated());
+    assert!(first.next_marker().is_some());
+    assert_eq!(listed_tags(&client, &key_id, 1).await, expected, "pages of one tag add up to the list");
+
+    client.untag_resource().key_id(&key_id).tag_keys("team").tag_keys("absent").send().await.unwrap();
+    assert_eq!(listed_tags(&client, &key_id, 50).await, owned(&[("wana:run-id", "wana-x-abcdefgh"), ("cost", "lab")]));
+
+    // A key pending deletion keeps its tags for all to read, and takes no new ones.
+    client.schedule_key_deletion().key_id(&key_id).pending_window_in_days(7).send().await.unwrap();
+    assert_eq!(listed_tags(&client, &key_id, 50).await.len(), 2);
+    let pending = client.tag_resource().key_id(&key_id).tags(tag("late", "x")).send().await.unwrap_err().into_service_error();
+    assert!(pending.is_kms_invalid_state_exception(), "{pending:?}");
+}
+
+#[tokio::test]
+async fn tags_are_checked_as_kms_checks_them() {
+    let backend = emulator().await;
+    let admin = Principal::account_admin(&backend, "a").unwrap();
+    let client = kms(&admin);
+    let (key_id, _) = create_key(&admin, "tags").await;
+    let refused = |result: Result<_, aws_sdk_kms::error::SdkError<aws_sdk_kms::operation::tag_resource::TagResourceError>>| {
+        code_and_message(&result.unwrap_err().into_service_error())
+    };
+    let owned = |code: &str, message: &str| (code.to_string(), message.to_string());
+    for reserved in ["aws:team", "AWS:team"] {
+        let out = client.tag_resource().key_id(&key_id).tags(tag(reserved, "x")).send().await;
+        assert_eq!(refused(out), owned("TagException", "Tags beginning with aws: are reserved"));
+    }
+    let out = client.tag_resource().key_id(&key_id).tags(tag("a", "1")).tags(tag("a", "2")).send().await;
+    assert_eq!(refused(out), owned("TagException", "Duplicate tag keys"));
+    let long = "k".repeat(129);
+    let out = client.tag_resource().key_id(&key_id).tags(tag(&long, "x")).send().await;
+    assert_eq!(
+        refused(out),
+        owned(
+            "ValidationException",
+            &format!("1 validation error detected: Value '{long}' at 'tags.1.member.tagKey' failed to satisfy constraint: Member must have length less than or equal to 128")
+        )
+    );
+    let mut many = client.tag_resource().key_id(&key_id);
+    for n in 0..51 {
+        many = many.tags(tag(&format!("k{n}"), "v"));
+    }
+    assert_eq!(refused(many.send().await), owned("TagException", "Too many tags"));
+    let created = client.create_key().tags(tag("aws:x", "y")).send().await.unwrap_err().into_service_error();
+    assert_eq!(code_and_message(&created), owned("TagException", "Tags beginning with aws: are reserved"));
+}
+
+#[tokio::test]
+async fn list_aliases_and_list_keys_page_with_limit_and_marker() {
+    let backend = emulator().await;
+    let admin = Principal::account_admin(&backend, "a").unwrap();
+    let client = kms(&admin);
+    let (key_id, _) = create_key(&admin, "aliases").await;
+    for n in 0..55 {
+        client.create_alias().alias_name(format!("alias/many-{n:02}")).target_key_id(&key_id).send().await.unwrap();
+    }
+    let first = client.list_aliases().send().await.unwrap();
+    assert_eq!(first.aliases().len(), 50, "ListAliases gives 50 aliases a page by default");
+    assert!(first.truncated());
+    let pages: Vec<_> = client.list_aliases().limit(7).into_paginator().send().collect().await;
+    let names: Vec<String> = pages.into_iter().flat_map(|p| p.unwrap().aliases().to_vec()).filter_map(|a| a.alias_name().map(str::to_string)).collect();
+    assert_eq!(names.iter().filter(|n| n.starts_with("alias/many-")).count(), 55);
+    let bad = client.list_aliases().marker("not-a-marker").send().await.unwrap_err().into_service_error();
+    assert!(bad.is_invalid_marker_exception(), "{bad:?}");
+
+    for _ in 0..4 {
+        create_key(&admin, "more").await;
+    }
+    let pages: Vec<_> = client.list_keys().limit(2).into_paginator().send().collect().await;
+    assert_eq!(pages.len(), 3);
+    assert_eq!(pages.into_iter().map(|p| p.unwrap().keys().len()).sum::<usize>(), 5);
+}

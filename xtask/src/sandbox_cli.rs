@@ -160,7 +160,7 @@ pub fn cleanup(args: &CleanupArgs) -> anyhow::Result<ExitCode> {
         Ok(config) => config,
         Err(err) => return Ok(refused(&err)),
     };
-    let options = CleanupOptions { older_than: args.older_than, traps: trap_ids() };
+    let options = CleanupOptions { older_than: args.older_than, traps: trap_ids(), ..CleanupOptions::default() };
     let runtime = crate::runtime()?;
     let plan = match runtime.block_on(cleanup::plan(&config, None, &options)) {
         Ok(plan) => plan,

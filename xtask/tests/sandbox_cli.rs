@@ -1,8 +1,8 @@
 //! `--backend sandbox` as a user runs it, pointed at `cargo xtask emulator` through `wana.toml`'s
 //! `endpoint_url`, with named profiles in a shared credentials file (`AWS_SHARED_CREDENTIALS_FILE`):
 //! the guards and the question before a run, `doctor`, a run killed with SIGKILL whose leftovers
-//! `cleanup` lists and deletes, and Ctrl-C (SIGINT), after which teardown runs and the exit code is
-//! 130.
+//! `cleanup` lists and deletes, a leftover `cleanup` cannot delete (exit 4, with AWS's reason), and
+//! Ctrl-C (SIGINT), after which teardown runs and the exit code is 130.
 
 mod common;
 
@@ -251,6 +251,58 @@ async fn cleanup_lists_exactly_what_a_killed_run_left_and_deletes_it_with_yes() 
     assert_eq!(ledger_lines(&ledger).last().unwrap()["event"], "cleaned");
     let again = s.run(&["cleanup", "--config", config]);
     assert!(text(&again.stdout).contains("Nothing left by earlier runs."), "{}", text(&again.stdout));
+}
+
+/// A run id as wana makes them (`wana-<trap>-<start in base 36><salt>`) for a run of another
+/// machine that started two days ago.
+fn old_run_id() -> String {
+    let mut value = (chrono::Utc::now().timestamp() - 2 * 24 * 3600) as u64;
+    let mut digits = [b'0'; 6];
+    for slot in digits.iter_mut().rev() {
+        *slot = b"0123456789abcdefghijklmnopqrstuvwxyz"[(value % 36) as usize];
+        value /= 36;
+    }
+    format!("wana-{TRAP}-{}aa", String::from_utf8_lossy(&digits))
+}
+
+/// A key a run left whose key policy denies `kms:ScheduleKeyDeletion` to everyone (someone
+/// locked it against deletion): cleanup lists it, cannot delete it, says why, and exits 4.
+#[tokio::test(flavor = "multi_thread")]
+async fn cleanup_exits_4_and_says_why_when_something_cannot_be_deleted() {
+    let s = sandbox(&["111111111111", "222222222222", "333333333333"]);
+    let cli = common::cli();
+    let c = s.customer();
+    let run = old_run_id();
+    let policy = r#"{"Version":"2012-10-17","Statement":[
+        {"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"kms:*","Resource":"*"},
+        {"Sid":"Keep","Effect":"Deny","Principal":"*","Action":"kms:ScheduleKeyDeletion","Resource":"*"}]}"#;
+    let tags = format!("TagKey=wana:run-id,TagValue={run} TagKey=wana:expires-at,TagValue=2020-01-01T00:00:00Z");
+    let mut args = vec!["kms", "create-key", "--policy", policy, "--tags"];
+    args.extend(tags.split(' '));
+    let created = common::ok(&cli, &c, &args).await;
+    let arn = created["KeyMetadata"]["Arn"].as_str().unwrap().to_string();
+
+    let config = s.config();
+    let config = config.to_str().unwrap();
+    let dry = s.run(&["cleanup", "--config", config]);
+    let stdout = text(&dry.stdout);
+    assert_eq!(dry.status.code(), Some(0), "a dry run deletes nothing, so nothing failed: {stdout}{}", text(&dry.stderr));
+    assert_eq!(listed(&stdout), BTreeSet::from([("kms-key".to_string(), arn.clone())]), "{stdout}{}", text(&dry.stderr));
+    let line = stdout.lines().find(|l| l.contains(&arn)).unwrap();
+    assert!(line.contains("account c") && line.contains(&run) && line.contains("(found by tag)"), "{line}");
+
+    let deleted = s.run(&["cleanup", "--config", config, "--yes"]);
+    let stdout = text(&deleted.stdout);
+    assert_eq!(deleted.status.code(), Some(4), "{stdout}{}", text(&deleted.stderr));
+    assert_eq!(listed(&stdout), BTreeSet::from([("kms-key".to_string(), arn.clone())]), "it lists what it tried: {stdout}");
+    let failure = stdout.lines().find(|l| l.starts_with("NOT deleted")).unwrap_or_else(|| panic!("no failure line: {stdout}"));
+    assert!(failure.starts_with(&format!("NOT deleted kms-key {arn} (account c): AccessDeniedException: ")), "{failure}");
+    assert!(
+        failure.contains("is not authorized to perform: kms:ScheduleKeyDeletion") && failure.contains("explicit deny"),
+        "the reason is AWS's own: {failure}"
+    );
+    let described = common::ok(&cli, &c, &["kms", "describe-key", "--key-id", &arn]).await;
+    assert_eq!(described["KeyMetadata"]["KeyState"], "Enabled", "the key is still there");
 }
 
 #[tokio::test(flavor = "multi_thread")]

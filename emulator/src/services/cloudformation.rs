@@ -430,6 +430,12 @@ fn delete_stack(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
     Ok(Value::structure())
 }
 
+/// How many stacks a page of DescribeStacks without a stack name holds: DescribeStacks takes no
+/// page size, and accounts see 100 stacks a page (aws-nuke issue 240: "Only the first 100 CFN
+/// stacks will be found"). The `NextToken` is the position to go on from; one that is not is a
+/// `ValidationError` "Invalid NextToken" (text chosen, unconfirmed).
+const DESCRIBE_STACKS_PAGE: usize = 100;
+
 fn describe_stacks(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
     let stacks: Vec<Value> = match call.optional("StackName") {
         Some(name) => {
@@ -440,9 +446,17 @@ fn describe_stacks(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError
         }
         None => {
             call.authorize_identity(world, "cloudformation:DescribeStacks", "*")?;
-            state(world, call)
+            let start = match call.optional("NextToken") {
+                None => 0,
+                Some(token) => token.parse::<usize>().map_err(|_| AwsError::validation("Invalid NextToken"))?,
+            };
+            let stacks: Vec<Value> = state(world, call)
                 .map(|s| s.stacks.iter().rev().filter(|s| s.deleted.is_none()).map(stack_value).collect())
-                .unwrap_or_default()
+                .unwrap_or_default();
+            let end = (start + DESCRIBE_STACKS_PAGE).min(stacks.len());
+            let next = (end < stacks.len()).then(|| end.to_string());
+            let page = stacks.into_iter().skip(start).take(end.saturating_sub(start)).collect();
+            return Ok(Value::structure().with("Stacks", Value::List(page)).with_opt("NextToken", next));
         }
     };
     Ok(Value::structure().with("Stacks", Value::List(stacks)))

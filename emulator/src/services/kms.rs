@@ -37,6 +37,19 @@ pub fn handle(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsErr
             .and_then(|name| kms::delete_alias(world, facts, name))
             .map(|()| Value::structure()),
         "ListAliases" => list_aliases(world, call, &input),
+        "TagResource" => (|| {
+            let tags = input.tags()?.ok_or_else(|| errors::missing("tags"))?;
+            kms::tag_resource(world, facts, input.key_id()?, tags)
+        })()
+        .map(|()| Value::structure()),
+        "UntagResource" => (|| {
+            if input.0.get("TagKeys").is_none() {
+                return Err(errors::missing("tagKeys"));
+            }
+            kms::untag_resource(world, facts, input.key_id()?, &input.strings("TagKeys")?)
+        })()
+        .map(|()| Value::structure()),
+        "ListResourceTags" => list_resource_tags(world, call, &input),
         "EnableKey" | "DisableKey" => {
             let enabled = call.action == "EnableKey";
             input.key_id().and_then(|key_id| kms::set_key_enabled(world, facts, key_id, enabled)).map(|()| Value::structure())
@@ -120,6 +133,25 @@ impl<'a> Input<'a> {
         }
     }
 
+    /// `Tags`: `[{TagKey, TagValue}]`; `None` when absent.
+    fn tags(&self) -> Result<Option<Vec<(String, String)>>, AwsError> {
+        match self.0.get("Tags") {
+            None => Ok(None),
+            Some(Value::List(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(index, item)| {
+                    let member = |name: &str| format!("tags.{}.member.{name}", index + 1);
+                    let key = item.get("TagKey").and_then(Value::as_str).ok_or_else(|| errors::missing(&member("tagKey")))?;
+                    let value = item.get("TagValue").and_then(Value::as_str).ok_or_else(|| errors::missing(&member("tagValue")))?;
+                    Ok((key.to_string(), value.to_string()))
+                })
+                .collect::<Result<Vec<_>, AwsError>>()
+                .map(Some),
+            Some(_) => Err(serialization_error()),
+        }
+    }
+
     fn context(&self, name: &str) -> Result<EncryptionContext, AwsError> {
         self.0.get(name).map(context_of).transpose().map(Option::unwrap_or_default)
     }
@@ -165,18 +197,7 @@ pub fn key_metadata(key: &Key) -> Value {
 }
 
 fn create_key(world: &mut World, call: &Call<'_>, input: &Input<'_>) -> Result<Value, AwsError> {
-    let mut tags = Vec::new();
-    match input.0.get("Tags") {
-        None => {}
-        Some(Value::List(items)) => {
-            for item in items {
-                let key = item.get("TagKey").and_then(Value::as_str).ok_or_else(|| errors::missing("tags.member.tagKey"))?;
-                let value = item.get("TagValue").and_then(Value::as_str).ok_or_else(|| errors::missing("tags.member.tagValue"))?;
-                tags.push((key.to_string(), value.to_string()));
-            }
-        }
-        Some(_) => return Err(serialization_error()),
-    }
+    let tags = input.tags()?.unwrap_or_default();
     let spec = NewKey {
         description: input.string("Description"),
         key_usage: input.string("KeyUsage"),
@@ -189,9 +210,26 @@ fn create_key(world: &mut World, call: &Call<'_>, input: &Input<'_>) -> Result<V
     Ok(Value::structure().with("KeyMetadata", key_metadata(&key)))
 }
 
+/// How many items a page of a list operation holds: `default` without `Limit`, and at most
+/// `most` whatever `Limit` says (the model's bounds are 1 to 1000 for every operation; the API
+/// reference gives ListKeys 1 to 1000, default 100, ListAliases 1 to 100, default 50, and
+/// ListGrants 1 to 100, default 50, ListResourceTags 1 to 50, default 50). Chosen: a `Limit` within the model's bounds but above
+/// an operation's own is served as that operation's most, since "KMS does not return more than
+/// the specified number of items, but it might return fewer".
+#[derive(Clone, Copy)]
+struct PageSize {
+    default: i64,
+    most: i64,
+}
+
+const LIST_KEYS_PAGE: PageSize = PageSize { default: 100, most: 1000 };
+const LIST_ALIASES_PAGE: PageSize = PageSize { default: 50, most: 100 };
+const LIST_RESOURCE_TAGS_PAGE: PageSize = PageSize { default: 50, most: 50 };
+const LIST_GRANTS_PAGE: PageSize = PageSize { default: 50, most: 100 };
+
 /// `Limit` and `Marker` over an already complete list: the marker is the index to go on from.
-fn page<T>(items: Vec<T>, input: &Input<'_>) -> Result<(Vec<T>, Option<String>), AwsError> {
-    let limit = input.int("Limit")?.unwrap_or(100);
+fn page<T>(items: Vec<T>, input: &Input<'_>, size: PageSize) -> Result<(Vec<T>, Option<String>), AwsError> {
+    let limit = input.int("Limit")?.unwrap_or(size.default);
     if !(1..=1000).contains(&limit) {
         let bound = if limit < 1 { "greater than or equal to 1" } else { "less than or equal to 1000" };
         return Err(errors::validation(validation::one(
@@ -204,7 +242,8 @@ fn page<T>(items: Vec<T>, input: &Input<'_>) -> Result<(Vec<T>, Option<String>),
         None => 0,
         Some(marker) => marker.parse::<usize>().ok().filter(|&n| n <= items.len()).ok_or_else(errors::invalid_marker)?,
     };
-    let end = (start + limit as usize).min(items.len());
+    let limit = limit.min(size.most) as usize;
+    let end = (start + limit).min(items.len());
     let next = (end < items.len()).then(|| end.to_string());
     Ok((items.into_iter().skip(start).take(end - start).collect(), next))
 }
@@ -216,7 +255,7 @@ fn with_page(output: Value, next: Option<String>) -> Value {
 
 fn list_keys(world: &mut World, call: &Call<'_>, input: &Input<'_>) -> Result<Value, AwsError> {
     let keys = kms::list_keys(world, call.facts())?;
-    let (keys, next) = page(keys, input)?;
+    let (keys, next) = page(keys, input, LIST_KEYS_PAGE)?;
     let keys: Value = keys
         .into_iter()
         .map(|(id, arn)| Value::structure().with("KeyId", id).with("KeyArn", arn))
@@ -242,9 +281,16 @@ fn put_key_policy(world: &mut World, call: &Call<'_>, input: &Input<'_>) -> Resu
     Ok(Value::structure())
 }
 
+fn list_resource_tags(world: &mut World, call: &Call<'_>, input: &Input<'_>) -> Result<Value, AwsError> {
+    let tags = kms::list_resource_tags(world, call.facts(), input.key_id()?)?;
+    let (tags, next) = page(tags, input, LIST_RESOURCE_TAGS_PAGE)?;
+    let tags: Value = tags.into_iter().map(|(k, v)| Value::structure().with("TagKey", k).with("TagValue", v)).collect();
+    Ok(with_page(Value::structure().with("Tags", tags), next))
+}
+
 fn list_aliases(world: &mut World, call: &Call<'_>, input: &Input<'_>) -> Result<Value, AwsError> {
     let aliases = kms::list_aliases(world, call.facts(), input.string("KeyId"))?;
-    let (aliases, next) = page(aliases, input)?;
+    let (aliases, next) = page(aliases, input, LIST_ALIASES_PAGE)?;
     let aliases: Value = aliases
         .into_iter()
         .map(|a| {
@@ -412,7 +458,7 @@ fn list_grants(world: &mut World, call: &Call<'_>, input: &Input<'_>) -> Result<
         input.string("GrantId"),
         input.string("GranteePrincipal"),
     )?;
-    let (grants, next) = page(grants, input)?;
+    let (grants, next) = page(grants, input, LIST_GRANTS_PAGE)?;
     let grants: Value = grants.iter().map(|g| grant_entry(&key_arn, g)).collect();
     Ok(with_page(Value::structure().with("Grants", grants), next))
 }

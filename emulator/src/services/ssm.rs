@@ -3,8 +3,8 @@
 //! messages, the operation of `crate::state::ssm` (which authorizes), the output structure back.
 //!
 //! Operations: `DescribeInstanceInformation`, `UpdateInstanceInformation` (the agent's call),
-//! `DescribeInstanceAssociationsStatus`, `GetParameter`, `PutParameter`, and Run Command's
-//! (`run_command`), with the agent's `GetMessages` for inner calls only ([`handle_internal`]).
+//! `DescribeInstanceAssociationsStatus`, `GetParameter`, `PutParameter`, `ListDocuments`
+//! (`list_documents`), and Run Command's (`run_command`), with the agent's `GetMessages` for inner calls only ([`handle_internal`]).
 //!
 //! `DescribeInstanceInformation` takes either filter list: `InstanceInformationFilterList`
 //! (`key`/`valueSet`, keys from the model's enum, a key outside it failing validation like any
@@ -32,6 +32,7 @@ pub fn handle(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsErr
         "DescribeInstanceAssociationsStatus" => describe_instance_associations_status(world, call, &input),
         "GetParameter" => get_parameter(world, call, &input),
         "PutParameter" => put_parameter(world, call, &input),
+        "ListDocuments" => list_documents::list_documents(world, call, &input),
         _ => return run_command::handle(world, call, &input),
     })
 }
@@ -332,7 +333,10 @@ fn put_parameter(world: &mut World, call: &Call<'_>, input: &Input<'_>) -> Resul
     Ok(Value::structure().with("Version", version).with("Tier", tier))
 }
 
+mod list_documents;
 mod run_command;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_list_documents;

@@ -20,7 +20,7 @@ use crate::{
 
 use super::decode::{any_matches, boolean, filters, integer, invalid_filter, required, strings, tag_filter, tag_specifications, tags_for, text, Filter};
 use super::encode::{image_value, permission_list};
-use super::{authorize, dry_run, image_arn, instance_arn, Call};
+use super::{authorize, dry_run, image_arn, instance_arn, paging, Call};
 
 // ---------------------------------------------------------------------------------------------
 // Permission items (`LaunchPermission.Add.N.UserId`, or `OperationType` with `UserId.N`).
@@ -147,6 +147,7 @@ pub(super) fn describe_images(world: &mut World, call: &Call<'_>) -> Result<Valu
     let owners = strings(call.params, "Owner");
     let users = strings(call.params, "ExecutableBy");
     let filters = filters(call.params)?;
+    let page = paging::page_request(call.params, paging::IMAGES)?;
     if let Some(bad) = ids.iter().find(|id| !model::is_well_formed_id(id, "ami")) {
         return Err(model::malformed_image_id(bad));
     }
@@ -167,7 +168,8 @@ pub(super) fn describe_images(world: &mut World, call: &Call<'_>) -> Result<Valu
             images.push(image_value(image));
         }
     }
-    Ok(Value::structure().with("imagesSet", Value::List(images)))
+    let (images, next) = page.of(images);
+    Ok(Value::structure().with("imagesSet", Value::List(images)).with_opt("nextToken", next))
 }
 
 // ---------------------------------------------------------------------------------------------

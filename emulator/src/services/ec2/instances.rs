@@ -20,7 +20,7 @@ use super::decode::{
 use super::encode::{instance_value, reservation_value, state_changes, state_value};
 use super::launch_templates::{from_launch_template, FromTemplate};
 use super::metadata_options::{launch_context, launch_options};
-use super::{authorize, dry_run, instance_arn, unauthorized, Call};
+use super::{authorize, dry_run, instance_arn, paging, unauthorized, Call};
 
 pub(super) fn run_instances(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
     // A launch template fills the members the request leaves out (see `launch_templates`).
@@ -171,15 +171,27 @@ pub(super) fn describe_instances(world: &mut World, call: &Call<'_>) -> Result<V
     dry_run(call)?;
     let ids = strings(call.params, "InstanceId");
     let filters = filters(call.params)?;
-    let mut reservations: Vec<(String, String, Vec<Value>)> = Vec::new();
+    let page = paging::page_request(call.params, paging::INSTANCES)?;
+    if page.is_paged() && !ids.is_empty() {
+        return Err(AwsError::new(
+            "InvalidParameterCombination",
+            400,
+            "The parameter instancesSet cannot be used with the parameter maxResults",
+        ));
+    }
+    let mut matching = Vec::new();
     for instance in selected_instances(world, call, &ids)? {
         let mut keep = true;
         for filter in &filters {
             keep &= instance_matches(filter, instance)?;
         }
-        if !keep {
-            continue;
+        if keep {
+            matching.push(instance);
         }
+    }
+    let (matching, next) = page.of(matching);
+    let mut reservations: Vec<(String, String, Vec<Value>)> = Vec::new();
+    for instance in matching {
         let value = instance_value(instance, call.region);
         match reservations.iter_mut().find(|(id, _, _)| *id == instance.reservation_id) {
             Some((_, _, instances)) => instances.push(value),
@@ -188,7 +200,7 @@ pub(super) fn describe_instances(world: &mut World, call: &Call<'_>) -> Result<V
     }
     let reservations: Value =
         reservations.into_iter().map(|(id, owner, instances)| reservation_value(&id, &owner, instances)).collect();
-    Ok(Value::structure().with("reservationSet", reservations))
+    Ok(Value::structure().with("reservationSet", reservations).with_opt("nextToken", next))
 }
 
 fn status_summary(instance: &Instance) -> Value {

@@ -35,8 +35,9 @@
 //! (`InvalidParameterCombination` / `MissingParameter`, texts below); the text for a tag
 //! specification of CreateLaunchTemplate that is not `launch-template` (AWS's, from
 //! aws-cloudformation/cloudformation-coverage-roadmap#979, whose quotes arrived mangled: straight
-//! quotes here); DescribeLaunchTemplateVersions without a template; no paging (`MaxResults`,
-//! `NextToken` are ignored: every match is answered).
+//! quotes here); DescribeLaunchTemplateVersions without a template; no paging of
+//! DescribeLaunchTemplateVersions (`MaxResults`, `NextToken` are ignored there: every match is
+//! answered; DescribeLaunchTemplates pages, see `paging`).
 
 use crate::{
     error::AwsError,
@@ -59,7 +60,7 @@ use super::decode::{
 use super::encode::tag_set;
 use super::decode::block_device_specs;
 use super::metadata_options::{launch_options, template_options_params, template_options_value};
-use super::{authorize, dry_run, Call};
+use super::{authorize, dry_run, paging, Call};
 
 /// The resource types a template's data may tag.
 const DATA_TAG_TYPES: [&str; 4] = ["instance", "volume", "network-interface", "spot-instances-request"];
@@ -279,6 +280,7 @@ pub(super) fn describe_launch_templates(world: &mut World, call: &Call<'_>) -> R
     let ids = strings(call.params, "LaunchTemplateId");
     let names = strings(call.params, "LaunchTemplateName");
     let filters = filters(call.params)?;
+    let page = paging::page_request(call.params, paging::LAUNCH_TEMPLATES)?;
     if let Some(bad) = ids.iter().find(|id| !crate::state::ec2::is_well_formed_id(id, "lt")) {
         return Err(lt::malformed_template_id(bad));
     }
@@ -309,7 +311,8 @@ pub(super) fn describe_launch_templates(world: &mut World, call: &Call<'_>) -> R
             values.push(template_value(template));
         }
     }
-    Ok(Value::structure().with("launchTemplates", Value::List(values)))
+    let (values, next) = page.of(values);
+    Ok(Value::structure().with("launchTemplates", Value::List(values)).with_opt("nextToken", next))
 }
 
 pub(super) fn describe_launch_template_versions(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {

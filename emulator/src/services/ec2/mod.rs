@@ -14,7 +14,8 @@
 //! This file routes the operations and holds the authorization every one of them makes, the
 //! availability zones and the EBS encryption defaults; `decode` reads the query members,
 //! `encode` writes the output shapes, `instance_profiles` the IAM instance profile associations,
-//! `metadata_options` the instance metadata options, `instances`, `launch_templates`, `volumes`, `images` (AMIs
+//! `metadata_options` the instance metadata options, `paging` the `MaxResults`/`NextToken` of
+//! the describe operations, `instances`, `launch_templates`, `volumes`, `images` (AMIs
 //! and their launch permissions) and `snapshots` (EBS snapshots and their create volume
 //! permissions) hold the other operations.
 
@@ -37,6 +38,7 @@ mod instance_profiles;
 mod instances;
 mod launch_templates;
 mod metadata_options;
+mod paging;
 mod snapshots;
 mod volumes;
 #[cfg(test)]

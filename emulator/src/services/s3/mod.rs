@@ -15,6 +15,8 @@ mod objects;
 #[cfg(test)]
 mod tests;
 
+use base64::Engine as _;
+
 use super::Call;
 use crate::{
     error::AwsError,
@@ -55,9 +57,40 @@ fn owner(account: &str) -> Value {
     Value::structure().with("ID", canonical_user_id(account))
 }
 
-/// ListBuckets: the caller's account's buckets, with each bucket's region.
+/// The most buckets a page of ListBuckets holds (`max-buckets` 1 to 10,000, the model's bounds),
+/// and what S3 applies when a request names none (the model: "a default page size of 10,000").
+const MAX_BUCKETS: usize = 10_000;
+
+/// ListBuckets: the caller's account's buckets in name order, with each bucket's region; a page
+/// of `max-buckets` of them and a `ContinuationToken` while more remain. The token is opaque to
+/// clients (the model: "obfuscated"): here the base64 of the last name listed. Chosen,
+/// unconfirmed: a token that does not decode is `InvalidArgument` "The continuation token
+/// provided is incorrect" (ListObjectsV2's text), a `max-buckets` outside 1 to 10,000
+/// `InvalidArgument` "Provided max-buckets not an integer or within integer range" (written like
+/// ListObjectsV2's `max-keys` text).
 fn list_buckets(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
-    let buckets = s3::list_buckets(world, call.facts(), call.optional("Prefix"), call.optional("BucketRegion"))?;
+    let size = match call.optional("MaxBuckets") {
+        None => MAX_BUCKETS,
+        Some(text) => text
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_BUCKETS).contains(n))
+            .ok_or_else(|| s3::errors::invalid_argument("Provided max-buckets not an integer or within integer range"))?,
+    };
+    let after = match call.optional("ContinuationToken").filter(|t| !t.is_empty()) {
+        None => None,
+        Some(token) => {
+            let incorrect = || s3::errors::invalid_argument("The continuation token provided is incorrect");
+            let raw = base64::engine::general_purpose::STANDARD.decode(token).map_err(|_| incorrect())?;
+            Some(String::from_utf8(raw).map_err(|_| incorrect())?)
+        }
+    };
+    let mut buckets = s3::list_buckets(world, call.facts(), call.optional("Prefix"), call.optional("BucketRegion"))?;
+    buckets.sort_by(|a, b| a.name.cmp(&b.name));
+    buckets.retain(|b| after.as_deref().is_none_or(|after| b.name.as_str() > after));
+    let next = (buckets.len() > size).then(|| base64::engine::general_purpose::STANDARD.encode(&buckets[size - 1].name));
+    buckets.truncate(size);
     let buckets: Vec<Value> = buckets
         .into_iter()
         .map(|b| {
@@ -69,6 +102,7 @@ fn list_buckets(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
         Value::structure()
             .with("Buckets", Value::structure().with("Bucket", Value::List(buckets)))
             .with("Owner", owner(call.account()))
+            .with_opt("ContinuationToken", next)
             .with_opt("Prefix", call.optional("Prefix")),
     ))
 }

@@ -12,6 +12,7 @@ use super::{
     documents::default_key_policy,
     ids::new_key_id,
     policy::{check_lockout, parse_key_policy},
+    tags::{check_tag_lengths, check_tag_rules},
     errors,
     Alias,
     Event,
@@ -51,6 +52,7 @@ pub fn create_key(world: &mut World, facts: RequestFacts<'_>, spec: NewKey<'_>) 
             )])));
         }
     }
+    check_tag_lengths(&spec.tags)?;
     let bypass = spec.bypass_policy_lockout_safety_check;
     authorize_identity(
         world,
@@ -66,6 +68,7 @@ pub fn create_key(world: &mut World, facts: RequestFacts<'_>, spec: NewKey<'_>) 
     )?;
     if !spec.tags.is_empty() {
         authorize_identity(world, facts, "kms:TagResource", "*", Vec::new())?;
+        check_tag_rules(&spec.tags)?;
     }
     if key_spec != "SYMMETRIC_DEFAULT" || key_usage != "ENCRYPT_DECRYPT" {
         return Err(errors::unsupported(format!(

@@ -5,7 +5,7 @@
 //! events; the operations live by concern: [`errors`] (KMS's error texts), `addr` (how a
 //! request names a key), `access` (authorization: key policy, IAM, grants, key states),
 //! `policy` (key policies), `crypto` (key material and the cryptographic operations), `keys`
-//! (key lifecycle and aliases), `grants`, and `service_use` (AWS managed keys, and services that
+//! (key lifecycle and aliases), `grants`, `tags`, and `service_use` (AWS managed keys, and services that
 //! use keys for a caller).
 
 mod access;
@@ -20,6 +20,7 @@ mod keys;
 mod managed;
 mod policy;
 mod service_use;
+mod tags;
 #[cfg(test)]
 mod tests;
 
@@ -41,6 +42,7 @@ pub use documents::{default_key_policy, ebs_managed_key_policy};
 pub use policy::{get_key_policy, put_key_policy};
 pub use managed::default_ebs_key_arn;
 pub use service_use::{use_key_via_service, KeyUseDenied};
+pub use tags::{list_resource_tags, tag_resource, untag_resource, MAX_TAGS};
 
 /// An encryption context: ordered, so that its authenticated encoding is canonical.
 pub type EncryptionContext = BTreeMap<String, String>;

@@ -7,7 +7,8 @@
 //! authorization, and SSM's rule that only an instance reports for itself), `nodes`
 //! (registration and `DescribeInstanceInformation`), `parameters` (Parameter Store) and
 //! [`agent`] (the agent on each instance: credentials from instance metadata, health pings,
-//! backoff), and Run Command: [`documents`] (Command documents and their parameters),
+//! backoff), and Run Command: [`documents`] (Command documents and their parameters;
+//! [`document_list`], `ListDocuments`),
 //! [`commands`] (`SendCommand`, the commands and invocations, cancelling, listing), `delivery`
 //! (the agent taking an invocation, the job it runs, its outcome) and [`jobs`] (the hand-over to
 //! the instance runtime that runs scripts).
@@ -29,6 +30,7 @@ mod access;
 pub mod agent;
 pub mod commands;
 mod delivery;
+pub mod document_list;
 pub mod documents;
 pub mod jobs;
 pub mod errors;

@@ -1,24 +1,9 @@
-//! Finding what still exists: a ledger line's resource, or every resource of an account that
-//! carries a run's tag or a run id in its name.
+//! Finding what of a ledger still exists: a ledger line's resource, and the keys of a run's
+//! aliases. The sweep of a whole account is in `sweep`.
 
 use aws_sdk_ec2::types::{Filter, InstanceStateName};
-use chrono::{DateTime, Utc};
 
-use crate::{
-    principal::Principal,
-    resources::{run_id_in_name, EXPIRES_AT_TAG, RUN_ID_TAG},
-    sandbox::ledger::ResourceKind,
-};
-
-/// A resource found by a sweep.
-#[derive(Debug, Clone)]
-pub struct Swept {
-    pub kind: ResourceKind,
-    pub id: String,
-    pub run_id: Option<String>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub found_by: &'static str,
-}
+use crate::{principal::Principal, resources::RUN_ID_TAG, sandbox::ledger::ResourceKind};
 
 /// The identifiers of what a ledger line names that still exist (none when it is gone or was
 /// never created). A line without name or id (an instance, a key) is followed by the run's tag.
@@ -43,22 +28,34 @@ pub async fn from_ledger(who: &Principal, kind: ResourceKind, name: Option<&str>
     }
 }
 
+/// The run's instances that are not terminated or shutting down: the one named, or those with
+/// the run's tag (every page).
 async fn live_instances(who: &Principal, id: Option<&str>, run_id: &str) -> Vec<String> {
     let ec2 = aws_sdk_ec2::Client::new(&who.config);
     let request = match id {
+        // Instance ids and MaxResults do not go together.
         Some(id) => ec2.describe_instances().instance_ids(id),
-        None => ec2.describe_instances().filters(Filter::builder().name(format!("tag:{RUN_ID_TAG}")).values(run_id).build()),
+        None => ec2
+            .describe_instances()
+            .filters(Filter::builder().name(format!("tag:{RUN_ID_TAG}")).values(run_id).build())
+            .max_results(1000),
     };
-    let Ok(out) = request.send().await else { return Vec::new() };
-    out.reservations()
-        .iter()
-        .flat_map(|r| r.instances())
-        .filter(|i| !matches!(i.state().and_then(|s| s.name()), Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown)))
-        .filter_map(|i| i.instance_id().map(str::to_string))
-        .collect()
+    let mut live = Vec::new();
+    let mut pages = request.into_paginator().send();
+    while let Some(Ok(page)) = pages.next().await {
+        live.extend(
+            page.reservations()
+                .iter()
+                .flat_map(|r| r.instances())
+                .filter(|i| !matches!(i.state().and_then(|s| s.name()), Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown)))
+                .filter_map(|i| i.instance_id().map(str::to_string)),
+        );
+    }
+    live
 }
 
-async fn live_key(who: &Principal, id: &str) -> Option<String> {
+/// The ARN of a key that is not pending deletion.
+pub(super) async fn live_key(who: &Principal, id: &str) -> Option<String> {
     let kms = aws_sdk_kms::Client::new(&who.config);
     let out = kms.describe_key().key_id(id).send().await.ok()?;
     let meta = out.key_metadata()?;
@@ -81,11 +78,7 @@ async fn exists(who: &Principal, kind: ResourceKind, name: &str) -> bool {
         ResourceKind::IamRole => who.iam().get_role().role_name(name).send().await.is_ok(),
         ResourceKind::IamUser => who.iam().get_user().user_name(name).send().await.is_ok(),
         ResourceKind::IamInstanceProfile => who.iam().get_instance_profile().instance_profile_name(name).send().await.is_ok(),
-        ResourceKind::KmsAlias => aws_sdk_kms::Client::new(config)
-            .list_aliases()
-            .send()
-            .await
-            .is_ok_and(|out| out.aliases().iter().any(|a| a.alias_name() == Some(name))),
+        ResourceKind::KmsAlias => aliases(who).await.iter().any(|a| a.alias_name() == Some(name)),
         ResourceKind::CloudformationStack => aws_sdk_cloudformation::Client::new(config)
             .describe_stacks()
             .stack_name(name)
@@ -110,102 +103,21 @@ async fn exists(who: &Principal, kind: ResourceKind, name: &str) -> bool {
     }
 }
 
-/// Everything in `who`'s account and region that a run marked: instances, launch templates and
-/// groups by the run tag; stacks by their tags; images, IAM entities, KMS aliases (and their
-/// keys) and buckets by a run id in their names (`traps` lists the trap ids that may appear).
-pub async fn sweep(who: &Principal, traps: &[&str]) -> Vec<Swept> {
-    let mut found = Vec::new();
-    let by_name = |kind: ResourceKind, name: &str| {
-        run_id_in_name(name, traps).map(|run_id| Swept { kind, id: name.to_string(), run_id: Some(run_id), expires_at: None, found_by: "name" })
-    };
-    let ec2 = aws_sdk_ec2::Client::new(&who.config);
-    let tagged = Filter::builder().name("tag-key").values(RUN_ID_TAG).build();
-    if let Ok(out) = ec2.describe_instances().filters(tagged.clone()).send().await {
-        for instance in out.reservations().iter().flat_map(|r| r.instances()) {
-            let gone = matches!(instance.state().and_then(|s| s.name()), Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown));
-            if let (false, Some(id)) = (gone, instance.instance_id()) {
-                let tags: Vec<(&str, &str)> = instance.tags().iter().filter_map(|t| Some((t.key()?, t.value()?))).collect();
-                found.push(tagged_resource(ResourceKind::Ec2Instance, id, &tags));
-            }
-        }
-    }
-    if let Ok(out) = ec2.describe_launch_templates().filters(tagged).send().await {
-        for template in out.launch_templates() {
-            if let Some(name) = template.launch_template_name() {
-                let tags: Vec<(&str, &str)> = template.tags().iter().filter_map(|t| Some((t.key()?, t.value()?))).collect();
-                found.push(tagged_resource(ResourceKind::Ec2LaunchTemplate, name, &tags));
-            }
-        }
-    }
-    if let Ok(out) = ec2.describe_images().owners("self").filters(Filter::builder().name("name").values("wana-*").build()).send().await {
-        for image in out.images() {
-            if let (Some(id), Some(run)) = (image.image_id(), image.name().and_then(|n| by_name(ResourceKind::Ec2Image, n))) {
-                found.push(Swept { id: id.to_string(), ..run });
-            }
-        }
-    }
-    let autoscaling = aws_sdk_autoscaling::Client::new(&who.config);
-    let group_filter = aws_sdk_autoscaling::types::Filter::builder().name("tag-key").values(RUN_ID_TAG).build();
-    if let Ok(out) = autoscaling.describe_auto_scaling_groups().filters(group_filter).send().await {
-        for group in out.auto_scaling_groups() {
-            let tags: Vec<(&str, &str)> = group.tags().iter().filter_map(|t| Some((t.key()?, t.value()?))).collect();
-            found.push(tagged_resource(ResourceKind::AutoScalingGroup, group.auto_scaling_group_name().unwrap_or_default(), &tags));
-        }
-    }
-    if let Ok(out) = aws_sdk_cloudformation::Client::new(&who.config).describe_stacks().send().await {
-        for stack in out.stacks() {
-            let tags: Vec<(&str, &str)> = stack.tags().iter().filter_map(|t| Some((t.key()?, t.value()?))).collect();
-            let deleted = stack.stack_status().is_some_and(|s| s.as_str() == "DELETE_COMPLETE");
-            if !deleted && tags.iter().any(|(k, _)| *k == RUN_ID_TAG) {
-                found.push(tagged_resource(ResourceKind::CloudformationStack, stack.stack_name().unwrap_or_default(), &tags));
-            }
-        }
-    }
-    let iam = who.iam();
-    if let Ok(out) = iam.list_roles().send().await {
-        found.extend(out.roles().iter().filter_map(|r| by_name(ResourceKind::IamRole, r.role_name())));
-    }
-    if let Ok(out) = iam.list_users().send().await {
-        found.extend(out.users().iter().filter_map(|u| by_name(ResourceKind::IamUser, u.user_name())));
-    }
-    if let Ok(out) = iam.list_instance_profiles().send().await {
-        found.extend(out.instance_profiles().iter().filter_map(|p| by_name(ResourceKind::IamInstanceProfile, p.instance_profile_name())));
-    }
+/// Every alias of `who`'s account and region, page after page as far as they can be read.
+async fn aliases(who: &Principal) -> Vec<aws_sdk_kms::types::AliasListEntry> {
     let kms = aws_sdk_kms::Client::new(&who.config);
-    if let Ok(out) = kms.list_aliases().send().await {
-        for alias in out.aliases() {
-            let Some(swept) = alias.alias_name().and_then(|n| by_name(ResourceKind::KmsAlias, n)) else { continue };
-            if let Some(key) = alias.target_key_id() {
-                if let Some(arn) = live_key(who, key).await {
-                    found.push(Swept { kind: ResourceKind::KmsKey, id: arn, ..swept.clone() });
-                }
-            }
-            found.push(swept);
-        }
-    }
-    if let Ok(out) = aws_sdk_s3::Client::new(&who.config).list_buckets().send().await {
-        found.extend(out.buckets().iter().filter_map(|b| b.name().and_then(|n| by_name(ResourceKind::S3Bucket, n))));
+    let mut found = Vec::new();
+    let mut pages = kms.list_aliases().limit(100).into_paginator().send();
+    while let Some(Ok(page)) = pages.next().await {
+        found.extend(page.aliases().iter().cloned());
     }
     found
 }
 
-fn tagged_resource(kind: ResourceKind, id: &str, tags: &[(&str, &str)]) -> Swept {
-    let tag = |key: &str| tags.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_string());
-    Swept {
-        kind,
-        id: id.to_string(),
-        run_id: tag(RUN_ID_TAG),
-        expires_at: tag(EXPIRES_AT_TAG).and_then(|t| DateTime::parse_from_rfc3339(&t).ok()).map(|t| t.with_timezone(&Utc)),
-        found_by: "tag",
-    }
-}
-
 /// KMS keys a ledger names only through the run's aliases: the key each alias points to.
 pub async fn keys_of_aliases(who: &Principal, aliases: &[String]) -> Vec<String> {
-    let kms = aws_sdk_kms::Client::new(&who.config);
-    let Ok(out) = kms.list_aliases().send().await else { return Vec::new() };
     let mut keys = Vec::new();
-    for alias in out.aliases() {
+    for alias in self::aliases(who).await {
         if alias.alias_name().is_some_and(|n| aliases.iter().any(|a| a == n)) {
             if let Some(arn) = alias.target_key_id() {
                 keys.extend(live_key(who, arn).await);

@@ -1,6 +1,7 @@
 //! `cargo xtask cleanup`: what earlier runs left on the sandbox accounts, found from their
-//! ledgers first, then by the run tags and the run id in names (for runs whose ledger is on
-//! another machine, such as a CI runner), and deleted in dependency order.
+//! ledgers first (`find`), then by the run tags and the run id in names (`sweep`, for runs whose
+//! ledger is on another machine, such as a CI runner), and deleted in dependency order
+//! (`delete`).
 //!
 //! Which runs count as leftovers:
 //! - a ledger of this machine that is not closed (no successful teardown, no finished cleanup)
@@ -15,6 +16,9 @@
 
 mod delete;
 mod find;
+mod sweep;
+
+pub use sweep::Pages;
 
 use std::{collections::BTreeSet, time::Duration};
 
@@ -37,6 +41,8 @@ pub struct CleanupOptions {
     pub older_than: Option<Duration>,
     /// The trap ids, to read run ids out of resource names.
     pub traps: Vec<String>,
+    /// How many items each listing of the sweep asks for (by default each service's largest).
+    pub pages: Pages,
 }
 
 /// A resource a run left.
@@ -74,7 +80,8 @@ pub struct Plan {
     pub leftovers: Vec<Leftover>,
     /// Ledgers whose every resource is in `leftovers` (or gone): closed once those are deleted.
     pub ledgers: Vec<RunLedger>,
-    /// Ledger lines that could not be followed (an account that now resolves elsewhere).
+    /// Ledger lines that could not be followed (an account that now resolves elsewhere), and
+    /// listings of the sweep that failed (what they would have shown was not looked at).
     pub warnings: Vec<String>,
 }
 
@@ -151,7 +158,9 @@ pub async fn plan(config: &SandboxConfig, files: Option<&ProfileFiles>, options:
     }
     let traps: Vec<&str> = options.traps.iter().map(String::as_str).collect();
     for account in &connected.accounts {
-        for swept in find::sweep(&account.principal, &traps).await {
+        let sweep = sweep::sweep(&account.principal, &traps, options.pages).await;
+        warnings.extend(sweep.warnings.iter().map(|w| format!("account {}: {w}", account.identity.name)));
+        for swept in sweep.found {
             let Some(run_id) = swept.run_id.clone() else { continue };
             if judged_here.contains(&run_id) {
                 continue;
