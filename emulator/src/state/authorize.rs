@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use wana_policy::{evaluate, Decision, EvaluationInput, PrincipalInfo, RequestContext};
 
 use super::World;
-use crate::authz::{via_service, with_request_keys, AuthzRecord, AuthzRequest, RequestFacts};
+use crate::authz::{
+    consulted_policies, via_service, with_request_keys, AuthzRecord, AuthzRequest, DecidingStatement, RequestFacts,
+};
 
 impl World {
     /// Asks, as an AWS service principal (`events.amazonaws.com`), a question that only a
@@ -38,6 +40,7 @@ impl World {
             },
         );
         self.record(service.to_string(), Some(service), via_service(&request.context), request, &decision);
+        self.authz_log.consulted_latest(consulted_policies(&[], request));
         decision
     }
 
@@ -52,6 +55,8 @@ impl World {
             explanation: rule.to_string(),
             via_service: None,
             acting_service: Some(acting_service.to_string()),
+            consulted: Vec::new(),
+            deciding: None,
         });
     }
 
@@ -68,6 +73,8 @@ impl World {
             explanation: rule.to_string(),
             via_service: None,
             acting_service: None,
+            consulted: Vec::new(),
+            deciding: None,
         });
     }
 
@@ -83,6 +90,8 @@ impl World {
             explanation: format!("not authenticated: {reason}"),
             via_service: None,
             acting_service: None,
+            consulted: Vec::new(),
+            deciding: None,
         });
     }
 
@@ -110,6 +119,8 @@ impl World {
             explanation: decision.explain(),
             via_service,
             acting_service: acting_service.map(str::to_string),
+            consulted: Vec::new(),
+            deciding: DecidingStatement::of(decision),
         });
     }
 
@@ -166,6 +177,7 @@ impl World {
         // A forward-access call went via the acting service even where no condition key says so.
         let via = via_service(&request.context).or_else(|| caller.via_service.clone());
         self.record(principal.arn(), caller.via_service.as_deref(), via, request, &decision);
+        self.authz_log.consulted_latest(consulted_policies(&identity_policies, request));
         decision
     }
 }
