@@ -1,4 +1,5 @@
-//! STS over awsQuery: who am I, and role assumption with trust-policy evaluation.
+//! STS over awsQuery: who am I, and role assumption with trust-policy evaluation; `decode`
+//! decodes the authorization messages of EC2's denials.
 
 use chrono::Duration;
 
@@ -15,10 +16,15 @@ use crate::{
 
 use super::Call;
 
+mod decode;
+#[cfg(test)]
+mod tests_decode;
+
 pub fn handle(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsError>> {
     Some(match call.action {
         "GetCallerIdentity" => Ok(get_caller_identity(call)),
         "AssumeRole" => assume_role(world, call),
+        "DecodeAuthorizationMessage" => decode::decode_authorization_message(world, call),
         _ => return None,
     })
 }
