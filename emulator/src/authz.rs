@@ -92,6 +92,11 @@ pub enum ConsultedKind {
     ServiceControlPolicy,
     /// A resource control policy over the resource's account.
     ResourceControlPolicy,
+    /// A documented rule of a service's model, not a policy (SSM: a node speaks only for
+    /// itself; a recover alarm action needs no permissions).
+    ServiceRule,
+    /// The request's credentials, refused before any policy was asked.
+    Authentication,
 }
 
 impl ConsultedKind {
@@ -108,6 +113,8 @@ impl ConsultedKind {
             ConsultedKind::SessionPolicy => "session policy",
             ConsultedKind::ServiceControlPolicy => "service control policy",
             ConsultedKind::ResourceControlPolicy => "resource control policy",
+            ConsultedKind::ServiceRule => "service rule",
+            ConsultedKind::Authentication => "authentication",
         }
     }
 
@@ -130,6 +137,13 @@ pub struct ConsultedPolicy {
     /// The policy's name in traces: a managed policy's ARN, `inline:<entity>/<policy>`,
     /// `key policy of <key ARN>`, `trust:<role>`; for grants, what was found.
     pub name: String,
+}
+
+impl ConsultedPolicy {
+    /// A service's documented rule, in its own words.
+    pub fn rule(rule: &str) -> ConsultedPolicy {
+        ConsultedPolicy { kind: ConsultedKind::ServiceRule, name: rule.to_string() }
+    }
 }
 
 /// The policies an authorization question consulted: the caller's identity policies, then the

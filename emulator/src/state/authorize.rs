@@ -7,7 +7,8 @@ use wana_policy::{evaluate, Decision, EvaluationInput, PrincipalInfo, RequestCon
 
 use super::World;
 use crate::authz::{
-    consulted_policies, via_service, with_request_keys, AuthzRecord, AuthzRequest, DecidingStatement, RequestFacts,
+    consulted_policies, via_service, with_request_keys, AuthzRecord, AuthzRequest, ConsultedKind, ConsultedPolicy,
+    DecidingStatement, RequestFacts,
 };
 
 impl World {
@@ -55,7 +56,7 @@ impl World {
             explanation: rule.to_string(),
             via_service: None,
             acting_service: Some(acting_service.to_string()),
-            consulted: Vec::new(),
+            consulted: vec![ConsultedPolicy::rule(rule)],
             deciding: None,
         });
     }
@@ -73,7 +74,7 @@ impl World {
             explanation: rule.to_string(),
             via_service: None,
             acting_service: None,
-            consulted: Vec::new(),
+            consulted: vec![ConsultedPolicy::rule(rule)],
             deciding: None,
         });
     }
@@ -90,7 +91,7 @@ impl World {
             explanation: format!("not authenticated: {reason}"),
             via_service: None,
             acting_service: None,
-            consulted: Vec::new(),
+            consulted: vec![ConsultedPolicy { kind: ConsultedKind::Authentication, name: reason.to_string() }],
             deciding: None,
         });
     }
