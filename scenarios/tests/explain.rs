@@ -86,3 +86,18 @@ async fn instance_profile_ssm_names_the_agent_and_its_instance_role() {
     assert!(first.origin.describe(&first.call.action).starts_with(&format!("the SSM Agent on {instance}, as its instance role")));
     assert_eq!(first.call.deciding_statement, None);
 }
+
+/// Under legacy-2016 CloudWatch recovers with the alarm creator's stored role-session key,
+/// which EC2 cannot authenticate: denied before any policy, by a service with a stored key.
+#[tokio::test]
+async fn alarm_recover_names_the_stored_key_refused_at_authentication() {
+    let explanation = explain_on_emulator(&wana_scenarios::alarm_recover::AlarmRecover, BehaviourProfile::Legacy2016)
+        .await
+        .unwrap();
+    let recover = only(&explanation.denied_calls, "ec2:RecoverInstances");
+    let [denied] = recover.as_slice() else { panic!("{:#?}", explanation.denied_calls) };
+    assert_eq!(denied.origin, Origin::StoredCredential);
+    assert_eq!(denied.call.consulted.iter().map(|c| c.kind.as_str()).collect::<Vec<_>>(), ["authentication"]);
+    let text = explanation.render_text(&Redactor::full());
+    assert!(text.contains("decided by authentication, before any policy"), "{text}");
+}
