@@ -206,9 +206,7 @@ fn role_of_arn(arn: &str) -> Option<(String, String)> {
 fn session_of_arn(arn: &str) -> Option<(String, String, String)> {
     let rest = arn.strip_prefix("arn:aws:sts::")?;
     let (account, resource) = rest.split_once(':')?;
-    let mut parts = resource.strip_prefix("assumed-role/")?.splitn(2, '/');
-    let role = parts.next()?;
-    let session = parts.next()?;
+    let (role, session) = resource.strip_prefix("assumed-role/")?.split_once('/')?;
     Some((account.to_string(), role.to_string(), session.to_string()))
 }
 
