@@ -1,6 +1,7 @@
 //! `explain`: the denied calls of a trap's run on the emulator, with who made them, the
 //! policies consulted and what decided. The text of one trap is kept as a snapshot (fully
-//! redacted) in `snapshots/explain/`.
+//! redacted) in `tests/snapshots/` (not the workspace's `snapshots/`, which holds run outcomes
+//! only).
 
 use wana_harness::{
     explanation::{explain_on_emulator, ExplainedCall, Origin},
@@ -41,11 +42,10 @@ async fn cmk_start_external_role_names_the_grant_ec2_asked_for_the_caller() {
     let again = explain_on_emulator(&cmk::SCENARIO, BehaviourProfile::Current).await.unwrap();
     assert_eq!(again.render_text(&Redactor::full()), text);
     insta::with_settings!({
-        snapshot_path => "../../snapshots/explain",
         prepend_module_to_snapshot => false,
         omit_expression => true,
     }, {
-        insta::assert_snapshot!("cmk-start-external-role@emulator", text);
+        insta::assert_snapshot!("explain-cmk-start-external-role", text);
     });
 }
 
