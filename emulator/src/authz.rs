@@ -144,6 +144,11 @@ impl ConsultedPolicy {
     pub fn rule(rule: &str) -> ConsultedPolicy {
         ConsultedPolicy { kind: ConsultedKind::ServiceRule, name: rule.to_string() }
     }
+
+    /// Credentials refused before any policy was asked, with the reason.
+    pub fn authentication(reason: &str) -> ConsultedPolicy {
+        ConsultedPolicy { kind: ConsultedKind::Authentication, name: reason.to_string() }
+    }
 }
 
 /// The policies an authorization question consulted: the caller's identity policies, then the

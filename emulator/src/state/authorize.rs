@@ -6,10 +6,7 @@ use chrono::{DateTime, Utc};
 use wana_policy::{evaluate, Decision, EvaluationInput, PrincipalInfo, RequestContext};
 
 use super::World;
-use crate::authz::{
-    consulted_policies, via_service, with_request_keys, AuthzRecord, AuthzRequest, ConsultedKind, ConsultedPolicy,
-    DecidingStatement, RequestFacts,
-};
+use crate::authz::{via_service, with_request_keys, AuthzRecord, AuthzRequest, RequestFacts};
 
 impl World {
     /// Asks, as an AWS service principal (`events.amazonaws.com`), a question that only a
@@ -41,7 +38,7 @@ impl World {
             },
         );
         self.record(service.to_string(), Some(service), via_service(&request.context), request, &decision);
-        self.authz_log.consulted_latest(consulted_policies(&[], request));
+        self.authz_log.consulted_latest(crate::authz::consulted_policies(&[], request));
         decision
     }
 
@@ -56,7 +53,7 @@ impl World {
             explanation: rule.to_string(),
             via_service: None,
             acting_service: Some(acting_service.to_string()),
-            consulted: vec![ConsultedPolicy::rule(rule)],
+            consulted: vec![crate::authz::ConsultedPolicy::rule(rule)],
             deciding: None,
         });
     }
@@ -74,7 +71,7 @@ impl World {
             explanation: rule.to_string(),
             via_service: None,
             acting_service: None,
-            consulted: vec![ConsultedPolicy::rule(rule)],
+            consulted: vec![crate::authz::ConsultedPolicy::rule(rule)],
             deciding: None,
         });
     }
@@ -91,7 +88,7 @@ impl World {
             explanation: format!("not authenticated: {reason}"),
             via_service: None,
             acting_service: None,
-            consulted: vec![ConsultedPolicy { kind: ConsultedKind::Authentication, name: reason.to_string() }],
+            consulted: vec![crate::authz::ConsultedPolicy::authentication(reason)],
             deciding: None,
         });
     }
@@ -121,7 +118,7 @@ impl World {
             via_service,
             acting_service: acting_service.map(str::to_string),
             consulted: Vec::new(),
-            deciding: DecidingStatement::of(decision),
+            deciding: crate::authz::DecidingStatement::of(decision),
         });
     }
 
@@ -178,7 +175,7 @@ impl World {
         // A forward-access call went via the acting service even where no condition key says so.
         let via = via_service(&request.context).or_else(|| caller.via_service.clone());
         self.record(principal.arn(), caller.via_service.as_deref(), via, request, &decision);
-        self.authz_log.consulted_latest(consulted_policies(&identity_policies, request));
+        self.authz_log.consulted_latest(crate::authz::consulted_policies(&identity_policies, request));
         decision
     }
 }
