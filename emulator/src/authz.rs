@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 
 use chrono::{DateTime, Utc};
-use wana_policy::{Decision, Effect, NamedPolicy, Outcome, PolicySource, RequestContext, TraceEntry};
+use wana_policy::{Decision, Effect, NamedPolicy, Outcome, RequestContext, TraceEntry};
 
 use crate::principal::Caller;
 
@@ -281,23 +281,16 @@ pub(crate) fn via_service(context: &[(&'static str, String)]) -> Option<String> 
 }
 
 /// AWS's access-denied sentence: `User: <arn> is not authorized to perform: <action> on
-/// resource: <resource> because no identity-based policy allows the <action> action`.
+/// resource: <resource> because no identity-based policy allows the <action> action`, the tail
+/// naming the layer that denied (`wana_policy::Decision::aws_reason`).
 pub fn denied_message(caller_arn: &str, action: &str, resource: &str, decision: &Decision) -> String {
     let head = format!("User: {caller_arn} is not authorized to perform: {action} on resource: {resource}");
-    match &decision.outcome {
+    match decision.outcome {
         Outcome::Allow => head,
-        Outcome::ExplicitDeny { by: PolicySource::Identity } => {
-            format!("{head} with an explicit deny in an identity-based policy")
+        Outcome::ExplicitDeny { by } => format!("{head} with an explicit deny in {}", by.aws_name_with_article()),
+        Outcome::ImplicitDeny { missing } => {
+            format!("{head} because no {} allows the {action} action", missing.layer().aws_name())
         }
-        Outcome::ExplicitDeny { by: PolicySource::Resource } => {
-            format!("{head} with an explicit deny in a resource-based policy")
-        }
-        Outcome::ImplicitDeny { missing } => match missing {
-            wana_policy::Missing::ResourceAllow => {
-                format!("{head} because no resource-based policy allows the {action} action")
-            }
-            _ => format!("{head} because no identity-based policy allows the {action} action"),
-        },
     }
 }
 

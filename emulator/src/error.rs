@@ -21,6 +21,9 @@ pub struct AwsError {
     pub message: String,
     pub status: u16,
     pub fault: Fault,
+    /// The `Reason` member some JSON services add to an error (AWS Organizations'
+    /// `ConstraintViolationException`, `InvalidInputException`); `None` for most errors.
+    pub reason: Option<Cow<'static, str>>,
 }
 
 impl AwsError {
@@ -31,7 +34,14 @@ impl AwsError {
             message: message.into(),
             status,
             fault: if status_is_server { Fault::Receiver } else { Fault::Sender },
+            reason: None,
         }
+    }
+
+    /// The same error with a `Reason` member (see [`AwsError::reason`]).
+    pub fn with_reason(mut self, reason: impl Into<Cow<'static, str>>) -> Self {
+        self.reason = Some(reason.into());
+        self
     }
 
     /// A missing or malformed parameter, in the query services' wording.

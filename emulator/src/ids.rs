@@ -67,6 +67,15 @@ impl IdGenerator {
         format!("00000000-0000-4000-8000-{n:012x}")
     }
 
+    /// `width` lower-case characters that encode the counter of `kind` behind `wana`, for ids
+    /// written in lower-case letters and digits (AWS Organizations' `o-…`, `r-…`, `ou-…-…`,
+    /// `p-…`).
+    pub fn lower_suffix(&mut self, kind: &'static str, width: usize) -> String {
+        let n = self.next(kind);
+        let digits = width.saturating_sub(4);
+        format!("wana{n:0digits$x}")
+    }
+
     /// A lower-case hexadecimal resource id such as `i-0123456789abcdef0`.
     pub fn hex_id(&mut self, prefix: &'static str) -> String {
         let n = self.next(prefix);

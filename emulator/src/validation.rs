@@ -66,6 +66,11 @@ impl Violations {
         self.0.push(violation(member, None, rule.as_ref()));
     }
 
+    /// Records a violation whose value AWS leaves out (see [`violation_without_value`]).
+    pub fn push_without_value(&mut self, member: &str, rule: impl AsRef<str>) {
+        self.0.push(violation_without_value(member, rule.as_ref()));
+    }
+
     /// Length bounds in characters: AWS reports the bound that was broken.
     pub fn length(&mut self, member: &str, value: &str, min: usize, max: usize) {
         let length = value.chars().count();

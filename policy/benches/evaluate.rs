@@ -1,4 +1,5 @@
-//! Decisions per second for a 20-statement identity policy.
+//! Decisions per second for a 20-statement identity policy, alone and with a permissions
+//! boundary and SCPs on three levels (root, OU, account) in play.
 //!
 //! `cargo bench -p wana-policy --bench evaluate` (or `cargo xtask bench`).
 
@@ -6,7 +7,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use wana_policy::{
-    evaluate, EvaluationInput, NamedPolicy, Policy, PolicyKind, PrincipalInfo, RequestContext,
+    evaluate, EvaluationInput, NamedPolicy, OrganizationPolicies, Policy, PolicyKind, PolicyLevel,
+    PrincipalInfo, RequestContext,
 };
 
 /// Twenty statements of the kinds real policies hold: service wildcards, exact actions, ARN
@@ -66,32 +68,74 @@ fn main() {
     .collect();
     let input = EvaluationInput {
         identity_policies: &policies,
-        resource_policy: None,
-        resource_account: None,
-        resource_policy_is_authoritative: false,
+        ..EvaluationInput::default()
     };
-    for question in &questions {
-        println!(
-            "{:<22} {}",
-            question.action(),
-            evaluate(question, &input).explain()
-        );
-    }
+    let parse = |name: &str, json: &str| {
+        NamedPolicy::new(name, Policy::parse(json, PolicyKind::Identity).expect("valid"))
+    };
+    let boundary = parse(
+        "arn:aws:iam::111122223333:policy/Boundary",
+        r#"{"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:*", "ec2:*", "kms:*", "svc7:*"], "Resource": "*"},
+            {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}"#,
+    );
+    let full_aws_access = parse(
+        "p-FullAWSAccess",
+        r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}"#,
+    );
+    let deny_regions = parse(
+        "p-regions",
+        r#"{"Version": "2012-10-17", "Statement": {"Effect": "Deny", "NotAction": ["iam:*", "sts:*"], "Resource": "*",
+            "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1", "eu-west-1"]}}}}"#,
+    );
+    let root = [&full_aws_access, &deny_regions];
+    let others = [&full_aws_access];
+    let levels = [
+        PolicyLevel { target: "r-ab12", policies: &root },
+        PolicyLevel { target: "ou-ab12-workload", policies: &others },
+        PolicyLevel { target: "111122223333", policies: &others },
+    ];
+    let guarded = EvaluationInput {
+        permissions_boundary: Some(&boundary),
+        service_control_policies: Some(OrganizationPolicies {
+            management_account: "999988887777",
+            levels: &levels,
+        }),
+        ..input
+    };
+    let guarded_questions: Vec<RequestContext> = questions
+        .iter()
+        .map(|q| q.clone().with_key("aws:RequestedRegion", "us-east-1"))
+        .collect();
 
     // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this without it, as a
     // smoke test, so it measures only briefly then.
     let full = std::env::args().any(|a| a == "--bench");
+    println!("identity-based policy only:");
+    measure(&questions, &input, full);
+    println!("with a permissions boundary and SCPs on three levels:");
+    measure(&guarded_questions, &guarded, full);
+}
+
+fn measure(questions: &[RequestContext], input: &EvaluationInput<'_>, full: bool) {
+    for question in questions {
+        println!(
+            "  {:<22} {}",
+            question.action(),
+            evaluate(question, input).explain()
+        );
+    }
     let (warm_up, measure_for) = if full { (100_000, Duration::from_secs(2)) } else { (1_000, Duration::from_millis(50)) };
     for question in questions.iter().cycle().take(warm_up) {
-        black_box(evaluate(black_box(question), &input));
+        black_box(evaluate(black_box(question), input));
     }
     let mut decisions: u64 = 0;
     let mut allowed: u64 = 0;
     let start = Instant::now();
     while start.elapsed() < measure_for {
         for _ in 0..1000 {
-            for question in &questions {
-                let decision = evaluate(black_box(question), black_box(&input));
+            for question in questions {
+                let decision = evaluate(black_box(question), black_box(input));
                 allowed += u64::from(decision.is_allowed());
                 decisions += 1;
             }
@@ -99,7 +143,7 @@ fn main() {
     }
     let elapsed = start.elapsed().as_secs_f64();
     println!(
-        "{decisions} decisions ({allowed} allowed) in {elapsed:.2}s: {:.0} decisions/second on one core",
+        "  {decisions} decisions ({allowed} allowed) in {elapsed:.2}s: {:.0} decisions/second on one core",
         decisions as f64 / elapsed
     );
 }

@@ -24,9 +24,10 @@
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::context::RequestContext;
+pub(crate) use crate::dates::parse_date;
 use crate::matching::{arn_match_masked, glob_bytes, PatternShape};
 use crate::variables::substitute;
 
@@ -330,7 +331,12 @@ impl Condition {
         Condition {
             operator,
             key: key.to_string(),
-            key_lowered: key.to_lowercase(),
+            // A key without a `vendor:` prefix is no request key AWS sets: it never matches.
+            key_lowered: if key.contains(':') {
+                key.to_lowercase()
+            } else {
+                String::new()
+            },
             values,
         }
     }
@@ -525,48 +531,6 @@ fn parse_number(raw: &str) -> Option<f64> {
         return None;
     }
     trimmed.parse::<f64>().ok().filter(|n| n.is_finite())
-}
-
-/// ISO 8601 (`2024-01-01`, `2024-01-01T12:00:00Z`, with offsets or fractions) or epoch seconds,
-/// the two forms IAM's date operators accept.
-pub(crate) fn parse_date(raw: &str) -> Option<DateTime<Utc>> {
-    let s = raw.trim();
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        let seconds: i64 = s.parse().ok()?;
-        return DateTime::from_timestamp(seconds, 0);
-    }
-    if let Some((whole, fraction)) = s.split_once('.') {
-        if !whole.is_empty()
-            && whole.bytes().all(|b| b.is_ascii_digit())
-            && !fraction.is_empty()
-            && fraction.len() <= 9
-            && fraction.bytes().all(|b| b.is_ascii_digit())
-        {
-            let seconds: i64 = whole.parse().ok()?;
-            let nanos: u32 = format!("{fraction:0<9}").parse().ok()?;
-            return DateTime::from_timestamp(seconds, nanos);
-        }
-    }
-    if let Ok(parsed) = DateTime::parse_from_rfc3339(s) {
-        return Some(parsed.with_timezone(&Utc));
-    }
-    let without_zone = s.strip_suffix(['Z', 'z']).unwrap_or(s);
-    for format in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-    ] {
-        if let Ok(parsed) = NaiveDateTime::parse_from_str(without_zone, format) {
-            return Some(parsed.and_utc());
-        }
-    }
-    if let Ok(parsed) = DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M%:z") {
-        return Some(parsed.with_timezone(&Utc));
-    }
-    NaiveDate::parse_from_str(without_zone, "%Y-%m-%d")
-        .ok()
-        .and_then(|date| date.and_hms_opt(0, 0, 0))
-        .map(|dt| dt.and_utc())
 }
 
 /// An IPv4 or IPv6 network in CIDR notation; a bare address is a /32 or /128.

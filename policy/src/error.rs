@@ -34,7 +34,8 @@ pub enum PolicyError {
     /// Two statements share a non-empty `Sid`.
     #[error("Statement IDs (SID) in a single policy must be unique.")]
     DuplicateSid { sid: String },
-    /// An action or condition key without a `vendor:` prefix.
+    /// An action without a `vendor:` prefix. (Condition keys without one are accepted and
+    /// simply never match a request key.)
     #[error("Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.")]
     MissingVendor { value: String },
     /// An action with more than one colon.
@@ -59,18 +60,30 @@ pub enum PolicyError {
     #[error("Resource {resource} can not contain region information.")]
     S3ResourceWithRegion { resource: String },
     /// Managed policies (CreatePolicy / CreatePolicyVersion) must use the 2012-10-17 language;
-    /// returned only by [`crate::Policy::require_current_version`].
+    /// returned by [`crate::Policy::parse_managed`] (right after the syntax checks, before any
+    /// other fault) and by [`crate::Policy::require_current_version`].
     #[error("Policy document must be version 2012-10-17 or greater.")]
     VersionTooOld { version: Option<String> },
+    /// A role trust policy that is not JSON at all (CreateRole / UpdateAssumeRolePolicy);
+    /// returned only by [`crate::Policy::parse_trust_policy`].
+    #[error("This policy contains invalid Json")]
+    InvalidJson { detail: String },
+    /// A role trust policy whose `Action`/`NotAction` names something other than STS's
+    /// assume-role actions.
+    #[error("AssumeRole policy may only specify STS AssumeRole actions.")]
+    NotAssumeRoleAction { action: String },
+    /// An IAM resource ARN whose resource part is not `*`, `root` or an IAM resource type.
+    #[error("IAM resource path must either be \"*\", root, or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/.")]
+    IamResourcePath { resource: String },
 }
 
 impl PolicyError {
     /// What was actually wrong, for people reading logs; AWS's own text is the `Display`.
     pub fn detail(&self) -> String {
         match self {
-            PolicyError::Syntax { detail } | PolicyError::LegacyParsing { detail } => {
-                detail.clone()
-            }
+            PolicyError::Syntax { detail }
+            | PolicyError::LegacyParsing { detail }
+            | PolicyError::InvalidJson { detail } => detail.clone(),
             PolicyError::PrincipalNotAllowed { statement } => {
                 format!(
                     "statement #{statement} has Principal/NotPrincipal in an identity-based policy"
@@ -111,6 +124,12 @@ impl PolicyError {
             PolicyError::IamResourceWithRegion { resource }
             | PolicyError::S3ResourceWithRegion { resource } => {
                 format!("resource '{resource}' names a region for a global service")
+            }
+            PolicyError::NotAssumeRoleAction { action } => {
+                format!("'{action}' is not one of STS's assume-role actions")
+            }
+            PolicyError::IamResourcePath { resource } => {
+                format!("resource '{resource}' is not '*', 'root' or an IAM resource type")
             }
             PolicyError::VersionTooOld { version } => match version {
                 Some(v) => format!("Version is '{v}'; managed policies need 2012-10-17"),

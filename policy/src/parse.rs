@@ -23,9 +23,19 @@
 //!   `IAM resource X cannot contain region information.`,
 //!   `Resource X can not contain region information.` (S3)
 //! * `Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.`,
-//!   `Actions/Condition can contain only one colon.`, `Vendor X is not valid`
+//!   `Actions/Condition can contain only one colon.`, `Vendor X is not valid` (actions only:
+//!   condition keys without a vendor are accepted and never match, as IAM stores them)
 //! * `Policy document must be version 2012-10-17 or greater.` (CreatePolicy; see
-//!   [`Policy::require_current_version`]).
+//!   [`Policy::parse_managed`]): reported right after the syntax checks, before legacy parsing
+//!   and every later check, the order LocalStack's snapshot-tested validator follows.
+//! * `IAM resource path must either be "*", root, or start with user/, federated-user/, role/,
+//!   ...` — an IAM ARN whose resource part is none of those (recorded AWS response to
+//!   `create-policy-version` with `arn:aws:iam::*:*/cdk-hnb659fds-*`, quoted in a public
+//!   repository; the full list is LocalStack's).
+//! * Trust policies (CreateRole): `This policy contains invalid Json` for text that is not JSON,
+//!   `AssumeRole policy may only specify STS AssumeRole actions.` for any other action.
+//! * `Resource X can not contain region information.` is S3's text for bucket and object ARNs
+//!   only: access points (`arn:aws:s3:<region>:<account>:accesspoint/<name>`) are regional.
 //!
 //! Choices where AWS could not be confirmed:
 //! * A bad `Version` value gives `Syntax errors in policy.` (moto and another IAM emulator agree;
@@ -42,11 +52,19 @@
 //!   resource block is allowed in resource-based policies.
 //! * Only `*` is accepted as a bare-string `Principal`; principal ARNs are not checked for
 //!   existence here (that needs the emulator's state).
+//! * `Allow` with `NotPrincipal` is accepted (IAM's documentation calls it "not supported",
+//!   without saying that it is refused); evaluation never lets it grant anything to a
+//!   principal it names (see `evaluate/principals.rs`).
+//! * Trust policies accept exactly `sts:AssumeRole`, `sts:AssumeRoleWithSAML`,
+//!   `sts:AssumeRoleWithWebIdentity`, `sts:TagSession`, `sts:SetSourceIdentity` and
+//!   `sts:SetContext`, in any case. `*` and `sts:*` are refused, as two independent IAM
+//!   emulators and a CDK preflight rule say; AWS does not document the list.
 
 use serde_json::{Map, Value};
 
 use crate::condition::{Condition, ConditionOperator};
 use crate::error::PolicyError;
+use crate::formats::{check_action, check_resource_legacy, is_assume_role_action, resource_format_error};
 use crate::model::{
     ActionBlock, ActionPattern, AwsPrincipal, Effect, Policy, PolicyKind, PrincipalBlock,
     PrincipalSet, ResourceBlock, ResourcePattern, Statement, VERSION_2008_10_17,
@@ -58,6 +76,8 @@ use crate::model::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Grammar {
     Identity,
+    /// An identity policy that must be in the 2012-10-17 language (managed policies).
+    Managed,
     Resource,
     Trust,
 }
@@ -72,8 +92,17 @@ impl Policy {
         parse_document(json, grammar)
     }
 
+    /// Parses a managed policy (CreatePolicy, CreatePolicyVersion): an identity-based policy
+    /// that must say `"Version": "2012-10-17"`. A missing or legacy `Version` is reported right
+    /// after the syntax checks, before any other fault, as IAM does.
+    pub fn parse_managed(json: &str) -> Result<Policy, PolicyError> {
+        parse_document(json, Grammar::Managed)
+    }
+
     /// Parses a role trust policy (`AssumeRolePolicyDocument`): a resource-based policy whose
-    /// statements must not have `Resource`/`NotResource` (`Has prohibited field Resource`).
+    /// statements must not have `Resource`/`NotResource` (`Has prohibited field Resource`) and
+    /// may name only STS's assume-role actions. Text that is not JSON is refused with
+    /// `This policy contains invalid Json`.
     pub fn parse_trust_policy(json: &str) -> Result<Policy, PolicyError> {
         parse_document(json, Grammar::Trust)
     }
@@ -92,16 +121,6 @@ const STATEMENT_ELEMENTS: [&str; 9] = [
     "Condition",
 ];
 const PRINCIPAL_TYPES: [&str; 4] = ["AWS", "Service", "Federated", "CanonicalUser"];
-const PARTITIONS: [&str; 8] = [
-    "aws",
-    "aws-cn",
-    "aws-us-gov",
-    "aws-iso",
-    "aws-iso-b",
-    "aws-iso-e",
-    "aws-iso-f",
-    "aws-eusc",
-];
 
 /// A statement after the syntax pass: structure checked, nothing interpreted yet.
 struct RawStatement<'a> {
@@ -130,8 +149,14 @@ fn legacy(detail: impl Into<String>) -> PolicyError {
 }
 
 fn parse_document(json: &str, grammar: Grammar) -> Result<Policy, PolicyError> {
-    let document: Value =
-        serde_json::from_str(json).map_err(|e| syntax(format!("invalid JSON: {e}")))?;
+    let document: Value = serde_json::from_str(json).map_err(|e| {
+        let detail = format!("invalid JSON: {e}");
+        if grammar == Grammar::Trust {
+            PolicyError::InvalidJson { detail }
+        } else {
+            syntax(detail)
+        }
+    })?;
     let Value::Object(top) = &document else {
         return Err(syntax("the document is not a JSON object"));
     };
@@ -168,6 +193,9 @@ fn parse_document(json: &str, grammar: Grammar) -> Result<Policy, PolicyError> {
         .enumerate()
         .map(|(i, v)| raw_statement(i, v))
         .collect::<Result<_, _>>()?;
+    if grammar == Grammar::Managed && version.as_deref() != Some(VERSION_2012_10_17) {
+        return Err(PolicyError::VersionTooOld { version });
+    }
 
     // Legacy parsing, then the presence rules of each grammar.
     let mut first_resource_format_error: Option<PolicyError> = None;
@@ -203,7 +231,7 @@ fn parse_document(json: &str, grammar: Grammar) -> Result<Policy, PolicyError> {
     }
     for (i, statement) in raw.iter().enumerate() {
         match grammar {
-            Grammar::Identity if statement.principal.is_some() => {
+            Grammar::Identity | Grammar::Managed if statement.principal.is_some() => {
                 return Err(PolicyError::PrincipalNotAllowed { statement: i })
             }
             Grammar::Resource | Grammar::Trust if statement.principal.is_none() => {
@@ -237,7 +265,7 @@ fn parse_document(json: &str, grammar: Grammar) -> Result<Policy, PolicyError> {
     }
     for (i, statement) in raw.iter().enumerate() {
         let missing = match &statement.resource {
-            None => grammar == Grammar::Identity,
+            None => matches!(grammar, Grammar::Identity | Grammar::Managed),
             Some((_, resources)) => resources.is_empty(),
         };
         if missing {
@@ -247,17 +275,21 @@ fn parse_document(json: &str, grammar: Grammar) -> Result<Policy, PolicyError> {
     if let Some(error) = first_resource_format_error {
         return Err(error);
     }
+    if grammar == Grammar::Trust {
+        for (_, actions) in raw.iter().filter_map(|s| s.action.as_ref()) {
+            if let Some(action) = actions.iter().find(|a| !is_assume_role_action(a)) {
+                return Err(PolicyError::NotAssumeRoleAction {
+                    action: action.to_string(),
+                });
+            }
+        }
+    }
+    // Condition keys need no vendor prefix: IAM stores `{"StringEquals": {"username": "x"}}`
+    // and the key simply never matches a request key.
     for statement in &raw {
         if let Some((_, actions)) = &statement.action {
             for action in actions {
                 check_action(action)?;
-            }
-        }
-        for (_, key, _) in &statement.conditions {
-            if !key.contains(':') {
-                return Err(PolicyError::MissingVendor {
-                    value: key.to_string(),
-                });
             }
         }
     }
@@ -454,105 +486,6 @@ fn condition_values(
         Value::Array(items) => items.iter().map(scalar).collect(),
         other => Ok(vec![scalar(other)?]),
     }
-}
-
-/// Format problems IAM reports after its presence checks (so they are collected, not returned).
-fn resource_format_error(resource: &str) -> Option<PolicyError> {
-    if resource == "*" {
-        return None;
-    }
-    let parts: Vec<&str> = resource.split(':').collect();
-    if parts.len() < 2 {
-        return Some(PolicyError::ResourceNotArn {
-            resource: resource.to_string(),
-        });
-    }
-    let partition = parts[1];
-    if partition != "*" && !PARTITIONS.contains(&partition) {
-        // Rebuilt the way IAM prints it: missing segments shown as `*`.
-        let service = match parts.get(2) {
-            Some(s) if !s.is_empty() || parts.len() > 3 => s,
-            _ => "*",
-        };
-        let segment = |i: usize| parts.get(i).copied().unwrap_or("*");
-        let rest = if parts.len() > 5 {
-            parts[5..].join(":")
-        } else {
-            "*".to_string()
-        };
-        return Some(PolicyError::InvalidPartition {
-            partition: partition.to_string(),
-            resource: format!(
-                "arn:{partition}:{service}:{}:{}:{rest}",
-                segment(3),
-                segment(4)
-            ),
-        });
-    }
-    if parts.len() < 3 {
-        return Some(PolicyError::ResourceVendorNotQualified {
-            resource: resource.to_string(),
-        });
-    }
-    let region = parts.get(3).copied().unwrap_or("");
-    match parts[2] {
-        "iam" if !region.is_empty() => Some(PolicyError::IamResourceWithRegion {
-            resource: resource.to_string(),
-        }),
-        "s3" if !region.is_empty() => Some(PolicyError::S3ResourceWithRegion {
-            resource: resource.to_string(),
-        }),
-        _ => None,
-    }
-}
-
-fn check_resource_legacy(index: usize, resource: &str) -> Result<(), PolicyError> {
-    if resource == "*" {
-        return Ok(());
-    }
-    let colons = resource.bytes().filter(|&b| b == b':').count();
-    if colons < 5 && resource.contains("::") {
-        return Err(legacy(format!(
-            "statement #{index}: resource '{resource}' has fewer than six ARN segments"
-        )));
-    }
-    if resource.split(':').nth(2).is_some_and(str::is_empty) {
-        return Err(legacy(format!(
-            "statement #{index}: resource '{resource}' has an empty service segment"
-        )));
-    }
-    Ok(())
-}
-
-fn check_action(action: &str) -> Result<(), PolicyError> {
-    if action == "*" {
-        return Ok(());
-    }
-    let mut parts = action.split(':');
-    let vendor = parts.next().unwrap_or_default();
-    match (parts.next(), parts.next()) {
-        (None, _) => {
-            return Err(PolicyError::MissingVendor {
-                value: action.to_string(),
-            })
-        }
-        (Some(_), Some(_)) => {
-            return Err(PolicyError::TooManyColons {
-                value: action.to_string(),
-            })
-        }
-        (Some(_), None) => {}
-    }
-    let vendor_is_valid = vendor == "*"
-        || vendor
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
-    if !vendor_is_valid {
-        return Err(PolicyError::InvalidVendor {
-            vendor: vendor.to_string(),
-        });
-    }
-    Ok(())
 }
 
 fn build_statement(raw: RawStatement<'_>, variables_enabled: bool) -> Statement {

@@ -1,27 +1,119 @@
-//! The result of an evaluation and the account of how it was reached.
+//! The result of an evaluation and the account of how it was reached. AWS's wording of a
+//! denial and the one-line explanation are rendered in `reason.rs`.
+
+use std::borrow::Cow;
 
 use crate::model::Effect;
 
-/// Which kind of policy a statement came from.
+/// Which kind of policy a statement came from: the layers of AWS's evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PolicySource {
+    /// Policies attached to the user or role (and the user's groups).
     Identity,
+    /// The resource's own policy (bucket policy, key policy, role trust policy).
     Resource,
+    /// The user's or role's permissions boundary.
+    PermissionsBoundary,
+    /// Session policies passed to `AssumeRole` (`Policy` and `PolicyArns`).
+    Session,
+    /// An AWS Organizations service control policy of the caller's account.
+    ServiceControl,
+    /// An AWS Organizations resource control policy of the resource's account.
+    ResourceControl,
+    /// The policy of the VPC endpoint the request came through.
+    VpcEndpoint,
 }
 
-/// What would have been needed for an implicit deny to become an allow; drives AWS's
-/// "because no identity-based policy allows the X action" / "because no resource-based policy
-/// allows the X action" wording.
+impl PolicySource {
+    pub(crate) const COUNT: usize = 7;
+
+    pub(crate) fn index(self) -> usize {
+        match self {
+            PolicySource::Identity => 0,
+            PolicySource::Resource => 1,
+            PolicySource::PermissionsBoundary => 2,
+            PolicySource::Session => 3,
+            PolicySource::ServiceControl => 4,
+            PolicySource::ResourceControl => 5,
+            PolicySource::VpcEndpoint => 6,
+        }
+    }
+
+    /// The policy type as AWS's AccessDenied messages name it: `identity-based policy`,
+    /// `service control policy`, `permissions boundary`, ...
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            PolicySource::Identity => "identity-based policy",
+            PolicySource::Resource => "resource-based policy",
+            PolicySource::PermissionsBoundary => "permissions boundary",
+            PolicySource::Session => "session policy",
+            PolicySource::ServiceControl => "service control policy",
+            PolicySource::ResourceControl => "resource control policy",
+            PolicySource::VpcEndpoint => "VPC endpoint policy",
+        }
+    }
+
+    /// [`PolicySource::aws_name`] with its article: `an identity-based policy`.
+    pub fn aws_name_with_article(self) -> &'static str {
+        match self {
+            PolicySource::Identity => "an identity-based policy",
+            PolicySource::Resource => "a resource-based policy",
+            PolicySource::PermissionsBoundary => "a permissions boundary",
+            PolicySource::Session => "a session policy",
+            PolicySource::ServiceControl => "a service control policy",
+            PolicySource::ResourceControl => "a resource control policy",
+            PolicySource::VpcEndpoint => "a VPC endpoint policy",
+        }
+    }
+
+    /// Whether statements of this kind name principals (`Principal`/`NotPrincipal`).
+    pub(crate) fn names_principals(self) -> bool {
+        matches!(
+            self,
+            PolicySource::Resource | PolicySource::ResourceControl | PolicySource::VpcEndpoint
+        )
+    }
+}
+
+/// What would have been needed for an implicit deny to become an allow: the layer whose allow
+/// was missing. Drives AWS's "because no `<policy type>` allows the X action" wording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Missing {
     IdentityAllow,
     ResourceAllow,
+    /// Cross-account: neither side allowed (AWS then names the identity-based side).
     Both,
+    /// The identity-based policies allowed, the permissions boundary did not.
+    BoundaryAllow,
+    /// The identity-based policies (and boundary) allowed, no session policy did.
+    SessionAllow,
+    /// No SCP attached at `level` of the caller's account's path (0 = the root) allows.
+    ServiceControlAllow { level: usize },
+    /// No RCP attached at `level` of the resource's account's path (0 = the root) allows.
+    ResourceControlAllow { level: usize },
+    /// The VPC endpoint policy does not allow.
+    VpcEndpointAllow,
+}
+
+impl Missing {
+    /// The layer whose allow was missing.
+    pub fn layer(self) -> PolicySource {
+        match self {
+            Missing::IdentityAllow | Missing::Both => PolicySource::Identity,
+            Missing::ResourceAllow => PolicySource::Resource,
+            Missing::BoundaryAllow => PolicySource::PermissionsBoundary,
+            Missing::SessionAllow => PolicySource::Session,
+            Missing::ServiceControlAllow { .. } => PolicySource::ServiceControl,
+            Missing::ResourceControlAllow { .. } => PolicySource::ResourceControl,
+            Missing::VpcEndpointAllow => PolicySource::VpcEndpoint,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Outcome {
     Allow,
+    /// An applicable `Deny` in a policy of the `by` layer.
     ExplicitDeny { by: PolicySource },
     ImplicitDeny { missing: Missing },
 }
@@ -29,8 +121,15 @@ pub enum Outcome {
 /// How a resource-based statement's `Principal` matched the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PrincipalMatch {
-    /// The caller's own ARN (user, role, role session, or the root user itself).
+    /// The ARN of the principal that signed the request: the user, the role session, or the
+    /// root user itself ([`crate::PrincipalInfo::arns`]`[0]`). Within the same account such a
+    /// grant is not limited by an implicit deny in identity-based policies, a permissions
+    /// boundary or session policies.
     Direct,
+    /// The IAM role behind the caller's role session (a later entry of
+    /// [`crate::PrincipalInfo::arns`]). It grants without an identity-based allow, but within
+    /// the role's permissions boundary and the session's policies.
+    Entity,
     /// The caller's account (`"AWS": "123456789012"` or `arn:aws:iam::123456789012:root`):
     /// only a delegation to the account's IAM policies.
     Account,
@@ -51,7 +150,7 @@ pub struct TraceEntry {
     pub effect: Effect,
     /// For resource-based statements: how the principal matched.
     pub matched_via: Option<PrincipalMatch>,
-    pub note: String,
+    pub note: Cow<'static, str>,
     pub source: PolicySource,
     /// False for a near miss: an `Allow` whose action and resource matched but whose principal
     /// or a condition did not. Near misses never decide anything; they explain denials.
@@ -86,6 +185,9 @@ pub struct Decision {
     pub supporting: Option<usize>,
     /// Set when access came from the root user's implicit permissions over its own account.
     pub allowed_as_root: bool,
+    /// For [`Missing::ServiceControlAllow`] and [`Missing::ResourceControlAllow`]: the target
+    /// (root, OU or account) at whose level no policy allowed.
+    pub missing_at: Option<String>,
 }
 
 impl Decision {
@@ -108,101 +210,14 @@ impl Decision {
         self.trace.iter().filter(|e| !e.applied)
     }
 
-    /// AWS's tail of an AccessDenied message, e.g. `because no identity-based policy allows the
-    /// iam:CreateUser action` or `with an explicit deny in a resource-based policy`; `None` when
-    /// allowed.
-    pub fn aws_reason(&self) -> Option<String> {
+    /// The layer that decided: the explicit deny's, the layer whose allow was missing, or the
+    /// layer of the statement that granted access (`None` for the root user's implicit
+    /// permissions).
+    pub fn deciding_layer(&self) -> Option<PolicySource> {
         match self.outcome {
-            Outcome::Allow => None,
-            Outcome::ExplicitDeny {
-                by: PolicySource::Identity,
-            } => Some("with an explicit deny in an identity-based policy".to_string()),
-            Outcome::ExplicitDeny {
-                by: PolicySource::Resource,
-            } => Some("with an explicit deny in a resource-based policy".to_string()),
-            Outcome::ImplicitDeny {
-                missing: Missing::ResourceAllow,
-            } => Some(format!(
-                "because no resource-based policy allows the {} action",
-                self.action
-            )),
-            Outcome::ImplicitDeny {
-                missing: Missing::IdentityAllow | Missing::Both,
-            } => Some(format!(
-                "because no identity-based policy allows the {} action",
-                self.action
-            )),
-        }
-    }
-
-    /// One readable line, e.g. `allowed by key-policy statement 'AllowUseViaEC2' (#1)` or
-    /// `no statement allowed kms:CreateGrant; denied implicitly: no resource-based policy allows
-    /// it`.
-    pub fn explain(&self) -> String {
-        match self.outcome {
-            Outcome::Allow => {
-                if self.allowed_as_root && self.deciding.is_none() {
-                    return format!(
-                        "allowed: {} by the root user of the owning account",
-                        self.action
-                    );
-                }
-                let mut line = match self.deciding_statement() {
-                    Some(entry) => format!("allowed by {}", entry.label()),
-                    None => format!("allowed: {}", self.action),
-                };
-                if let Some(support) = self.supporting_statement() {
-                    line.push_str(" together with ");
-                    line.push_str(&support.label());
-                }
-                line
-            }
-            Outcome::ExplicitDeny { by } => {
-                let kind = match by {
-                    PolicySource::Identity => "identity-based",
-                    PolicySource::Resource => "resource-based",
-                };
-                match self.deciding_statement() {
-                    Some(entry) => {
-                        format!("explicitly denied by {} ({kind} policy)", entry.label())
-                    }
-                    None => format!("explicitly denied by a {kind} policy"),
-                }
-            }
-            Outcome::ImplicitDeny { missing } => {
-                let applied_allows: Vec<String> = self
-                    .trace
-                    .iter()
-                    .filter(|e| e.applied && e.effect == Effect::Allow)
-                    .map(|e| match e.matched_via {
-                        Some(PrincipalMatch::Account) => {
-                            format!("{} (account delegation only)", e.label())
-                        }
-                        _ => e.label(),
-                    })
-                    .collect();
-                let head = if applied_allows.is_empty() {
-                    format!("no statement allowed {}", self.action)
-                } else {
-                    format!(
-                        "{} was allowed only by {}",
-                        self.action,
-                        applied_allows.join(", ")
-                    )
-                };
-                let why = match missing {
-                    Missing::IdentityAllow => "no identity-based policy allows it",
-                    Missing::ResourceAllow => "no resource-based policy allows it",
-                    Missing::Both => {
-                        "neither an identity-based nor a resource-based policy allows it"
-                    }
-                };
-                let mut line = format!("{head}; denied implicitly: {why}");
-                for miss in self.near_misses() {
-                    line.push_str(&format!("; near miss: {}: {}", miss.label(), miss.note));
-                }
-                line
-            }
+            Outcome::ExplicitDeny { by } => Some(by),
+            Outcome::ImplicitDeny { missing } => Some(missing.layer()),
+            Outcome::Allow => self.deciding_statement().map(|entry| entry.source),
         }
     }
 }

@@ -75,6 +75,7 @@ impl<'a> Ask<'a> {
                 resource_policy: self.resource,
                 resource_account: self.resource_account,
                 resource_policy_is_authoritative: self.authoritative,
+                ..EvaluationInput::default()
             },
         )
     }
@@ -214,9 +215,13 @@ fn direct_key_policy_statement_allows_role_sessions_without_iam() {
             2
         )
     );
+    // The key policy names the role, the caller is a session of it: a grant to the role
+    // (IAM User Guide, policy evaluation: "Resource-based policies that grant permissions to an
+    // IAM role ARN are limited by an implicit deny in a permissions boundary or session
+    // policy"), with neither present here.
     assert_eq!(
         decision.deciding_statement().unwrap().matched_via,
-        Some(PrincipalMatch::Direct)
+        Some(PrincipalMatch::Entity)
     );
     assert_eq!(
         decision.explain(),

@@ -6,6 +6,8 @@ use wana_policy::{
     PrincipalBlock, ResourceBlock, SetQualifier,
 };
 
+const IAM_PATH: &str = "IAM resource path must either be \"*\", root, or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/.";
+
 fn identity_doc(statement: &str) -> String {
     format!(r#"{{"Version": "2012-10-17", "Statement": [{statement}]}}"#)
 }
@@ -51,7 +53,15 @@ fn identity_doc(statement: &str) -> String {
 #[case::action_without_vendor(&identity_doc(r#"{"Effect": "Allow", "Action": "CreateUser", "Resource": "*"}"#), "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.")]
 #[case::action_two_colons(&identity_doc(r#"{"Effect": "Allow", "Action": "iam:Create:User", "Resource": "*"}"#), "Actions/Condition can contain only one colon.")]
 #[case::bad_vendor(&identity_doc(r#"{"Effect": "Allow", "Action": "i am:CreateUser", "Resource": "*"}"#), "Vendor i am is not valid")]
-#[case::condition_key_without_vendor(&identity_doc(r#"{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {"StringEquals": {"username": "bob"}}}"#), "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.")]
+// IAM resource paths: the recorded AWS answer to create-policy-version for `*/cdk-...` (quoted
+// in a public repository, see parse.rs) reads exactly this; LocalStack's validator, checked
+// against AWS by snapshot tests, gives the same text with the full list.
+#[case::iam_path_wildcard_type(&identity_doc(r#"{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::111122223333:*/cdk-hnb659fds-*"}"#), IAM_PATH)]
+#[case::iam_path_bucket_name(&identity_doc(r#"{"Effect": "Allow", "Action": "iam:GetRole", "Resource": "arn:aws:iam::111122223333:my-role"}"#), IAM_PATH)]
+#[case::iam_path_empty(&identity_doc(r#"{"Effect": "Allow", "Action": "iam:GetRole", "Resource": "arn:aws:iam::111122223333:"}"#), IAM_PATH)]
+#[case::iam_path_in_not_resource(&identity_doc(r#"{"Effect": "Deny", "Action": "iam:*", "NotResource": "arn:aws:iam::*:roles/x"}"#), IAM_PATH)]
+// moto and LocalStack: S3 bucket and object ARNs stay global.
+#[case::s3_bucket_region(&identity_doc(r#"{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:us-east-1::bucket"}"#), "Resource arn:aws:s3:us-east-1::bucket can not contain region information.")]
 fn identity_policy_errors(#[case] json: &str, #[case] expected: &str) {
     let error = Policy::parse(json, PolicyKind::Identity).expect_err("must be refused");
     assert_eq!(error.to_string(), expected, "detail: {}", error.detail());
@@ -212,4 +222,145 @@ fn errors_compare_by_kind() {
         "{}",
         error.detail()
     );
+}
+
+/// Documents AWS stores that wana used to refuse (issue 13).
+#[rstest]
+// Condition keys without a vendor prefix: IAM stores them (issue 13's measurement against AWS;
+// moto's and LocalStack's validators, written against IAM, check vendors on actions only).
+#[case::condition_key_without_vendor(r#"{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {"StringEquals": {"username": "bob"}}}"#)]
+// Date values: IAM User Guide, "Condition operators": "the W3C implementation of the ISO 8601
+// date formats" (https://www.w3.org/TR/NOTE-datetime: YYYY-MM, offsets); signed years and a
+// lower-case `t` from issue 13's AWS-derived cases.
+#[case::date_year_month(r#"{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2024-06"}}}"#)]
+#[case::date_offset(r#"{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {"DateLessThan": {"aws:CurrentTime": "2024-06-01T12:00+09:00"}}}"#)]
+#[case::date_signed_year(r#"{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {"DateLessThan": {"aws:CurrentTime": "+2030-01-01T00:00:00Z"}}}"#)]
+#[case::date_lower_case_t(r#"{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {"DateLessThan": {"aws:CurrentTime": "2030-01-01t00:00:00z"}}}"#)]
+// S3 access points are regional (S3 User Guide, "Configuring IAM policies for using access
+// points": `arn:aws:s3:us-west-2:123456789012:accesspoint/my-access-point`).
+#[case::s3_access_point_with_region(r#"{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:us-west-2:123456789012:accesspoint/my-access-point/object/*"}"#)]
+// IAM resource types and the two other forms IAM's message names.
+#[case::iam_root(r#"{"Effect": "Allow", "Action": "iam:*", "Resource": "arn:aws:iam::111122223333:root"}"#)]
+#[case::iam_star(r#"{"Effect": "Allow", "Action": "iam:*", "Resource": "arn:aws:iam::*:*"}"#)]
+#[case::iam_user_variable(r#"{"Effect": "Allow", "Action": "iam:*", "Resource": "arn:aws:iam::111122223333:user/${aws:username}"}"#)]
+#[case::iam_account_variable(r#"{"Effect": "Allow", "Action": "iam:*", "Resource": "arn:aws:iam::${aws:PrincipalAccount}:role/x"}"#)]
+#[case::iam_managed_policy(r#"{"Effect": "Allow", "Action": "iam:AttachRolePolicy", "Resource": "arn:aws:iam::aws:policy/ReadOnlyAccess"}"#)]
+#[case::iam_oidc_provider(r#"{"Effect": "Allow", "Action": "iam:*", "Resource": "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"}"#)]
+fn documents_aws_stores(#[case] statement: &str) {
+    let json = identity_doc(statement);
+    if let Err(error) = Policy::parse(&json, PolicyKind::Identity) {
+        panic!("refused: {error} ({})", error.detail());
+    }
+    Policy::parse_managed(&json).expect("and as a managed policy");
+}
+
+#[test]
+fn managed_policies_report_a_missing_version_before_anything_else() {
+    // LocalStack's validator (snapshot-tested against IAM): syntax, then the version, then
+    // legacy parsing, presence rules, Sids, actions and resource formats. Issue 13 measured the
+    // same order on AWS: the version text comes first.
+    let no_version_no_resource = r#"{"Statement": {"Effect": "Allow", "Action": "s3:*"}}"#;
+    assert_eq!(
+        Policy::parse_managed(no_version_no_resource)
+            .unwrap_err()
+            .to_string(),
+        "Policy document must be version 2012-10-17 or greater."
+    );
+    let legacy_and_bad_arn = r#"{"Version": "2008-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "bucket"}}"#;
+    assert_eq!(
+        Policy::parse_managed(legacy_and_bad_arn)
+            .unwrap_err()
+            .to_string(),
+        "Policy document must be version 2012-10-17 or greater."
+    );
+    // Syntax still comes first.
+    assert_eq!(
+        Policy::parse_managed(r#"{"Statement": []}"#)
+            .unwrap_err()
+            .to_string(),
+        "Syntax errors in policy."
+    );
+    // Inline policies may still omit Version.
+    assert!(Policy::parse(
+        r#"{"Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}}"#,
+        PolicyKind::Identity
+    )
+    .is_ok());
+}
+
+#[rstest]
+// Text that is not JSON: the CreateRole answer quoted in issue 13 and reproduced by versitygw's
+// IAM trust-policy parser ("This policy contains invalid Json").
+#[case::not_json(r#"{"Version": "2012-10-17", "Statement": "#, "This policy contains invalid Json")]
+// IAM's CreateRole answer (issue 13; versitygw's and LocalStack's emulators use the same text).
+#[case::identity_action(r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "s3:GetObject"}}"#, "AssumeRole policy may only specify STS AssumeRole actions.")]
+#[case::everything(r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "*"}}"#, "AssumeRole policy may only specify STS AssumeRole actions.")]
+#[case::sts_wildcard(r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:*"}}"#, "AssumeRole policy may only specify STS AssumeRole actions.")]
+#[case::other_sts_action(r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["sts:AssumeRole", "sts:GetCallerIdentity"]}}"#, "AssumeRole policy may only specify STS AssumeRole actions.")]
+#[case::not_action(r#"{"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Principal": {"AWS": "*"}, "NotAction": "iam:*"}}"#, "AssumeRole policy may only specify STS AssumeRole actions.")]
+fn trust_policy_errors(#[case] json: &str, #[case] expected: &str) {
+    let error = Policy::parse_trust_policy(json).expect_err("must be refused");
+    assert_eq!(error.to_string(), expected, "detail: {}", error.detail());
+}
+
+#[test]
+fn trust_policies_take_every_assume_role_action() {
+    let json = r#"{"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity", "sts:SetContext"]},
+        {"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::111122223333:saml-provider/idp"}, "Action": "sts:AssumeRoleWithSAML"},
+        {"Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"}, "Action": "STS:assumerolewithwebidentity"}]}"#;
+    let policy = Policy::parse_trust_policy(json).expect("valid trust policy");
+    assert_eq!(policy.statements.len(), 3);
+    // Identity and bucket policies are not held to the STS-only rule.
+    assert!(Policy::parse(
+        r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}}"#,
+        PolicyKind::Resource
+    )
+    .is_ok());
+    // JSON errors elsewhere keep the generic text.
+    assert_eq!(
+        Policy::parse("{", PolicyKind::Resource)
+            .unwrap_err()
+            .to_string(),
+        "Syntax errors in policy."
+    );
+}
+
+#[test]
+fn condition_keys_without_a_vendor_never_match() {
+    use wana_policy::{evaluate, EvaluationInput, NamedPolicy, PrincipalInfo, RequestContext};
+    // Issue 13: AWS stores the key and never matches it, so a positive operator never holds and
+    // a negated one always does (IAM User Guide, "Condition operators": a missing key makes
+    // StringNotEquals true).
+    let policy = |operator: &str| {
+        NamedPolicy::new(
+            "p",
+            Policy::parse(
+                &identity_doc(&format!(
+                    r#"{{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {{"{operator}": {{"username": "bob"}}}}}}"#
+                )),
+                PolicyKind::Identity,
+            )
+            .unwrap(),
+        )
+    };
+    let context = RequestContext::new(
+        PrincipalInfo::user("111122223333", "arn:aws:iam::111122223333:user/bob"),
+        "s3:GetObject",
+        "arn:aws:s3:::b/k",
+    )
+    .with_key("username", "bob");
+    let decide = |operator: &str| {
+        let policies = [policy(operator)];
+        evaluate(
+            &context,
+            &EvaluationInput {
+                identity_policies: &policies,
+                ..EvaluationInput::default()
+            },
+        )
+        .is_allowed()
+    };
+    assert!(!decide("StringEquals"));
+    assert!(decide("StringNotEquals"));
 }

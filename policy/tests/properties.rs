@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 use wana_policy::{
     arn_match, evaluate, fuzz_parse, wildcard_match, Decision, EvaluationInput, NamedPolicy,
-    Outcome, Policy, PolicyKind, PrincipalInfo, RequestContext,
+    OrganizationPolicies, Outcome, Policy, PolicyKind, PolicyLevel, PrincipalInfo, RequestContext,
 };
 
 /// Textbook recursive glob: the specification the fast matcher must agree with.
@@ -241,6 +241,141 @@ fn caller(index: usize) -> PrincipalInfo {
 }
 
 fn run(scenario: &Scenario) -> Decision {
+    run_with(scenario, &Guardrails::default())
+}
+
+/// The layers that only take permissions away, as generated statements.
+#[derive(Debug, Clone, Default)]
+struct Guardrails {
+    boundary: Option<Vec<Value>>,
+    sessions: Vec<Vec<Value>>,
+    /// (management account, levels of policies of statements)
+    scps: Option<(&'static str, Vec<Vec<Vec<Value>>>)>,
+    rcps: Option<(&'static str, Vec<Vec<Vec<Value>>>)>,
+    vpc_endpoint: Option<Vec<Value>>,
+}
+
+fn parsed(name: &str, statements: &[Value], kind: PolicyKind) -> NamedPolicy {
+    NamedPolicy::new(
+        name,
+        Policy::parse(&policy_json(statements), kind).expect("generated policies are valid"),
+    )
+}
+
+fn parsed_levels(levels: &[Vec<Vec<Value>>], kind: PolicyKind) -> Vec<Vec<NamedPolicy>> {
+    levels
+        .iter()
+        .map(|level| {
+            level
+                .iter()
+                .map(|statements| parsed("org", statements, kind))
+                .collect()
+        })
+        .collect()
+}
+
+fn policy_strategy(with_principal: bool) -> impl Strategy<Value = Vec<Value>> {
+    proptest::collection::vec(statement_strategy(with_principal), 1..3)
+}
+
+fn levels_strategy(with_principal: bool) -> impl Strategy<Value = Vec<Vec<Vec<Value>>>> {
+    proptest::collection::vec(
+        proptest::collection::vec(policy_strategy(with_principal), 0..3),
+        1..4,
+    )
+}
+
+const MANAGEMENT_ACCOUNTS: &[&str] = &[ACCOUNT, OTHER_ACCOUNT, "999988887777"];
+
+fn guardrails_strategy() -> impl Strategy<Value = Guardrails> {
+    (
+        proptest::option::of(policy_strategy(false)),
+        proptest::collection::vec(policy_strategy(false), 0..3),
+        proptest::option::of((
+            proptest::sample::select(MANAGEMENT_ACCOUNTS),
+            levels_strategy(false),
+        )),
+        proptest::option::of((
+            proptest::sample::select(MANAGEMENT_ACCOUNTS),
+            levels_strategy(true),
+        )),
+        proptest::option::of(policy_strategy(true)),
+    )
+        .prop_map(
+            |(boundary, sessions, scps, rcps, vpc_endpoint)| Guardrails {
+                boundary,
+                sessions,
+                scps,
+                rcps,
+                vpc_endpoint,
+            },
+        )
+}
+
+fn run_with(scenario: &Scenario, guardrails: &Guardrails) -> Decision {
+    let boundary = guardrails
+        .boundary
+        .as_ref()
+        .map(|statements| parsed("boundary", statements, PolicyKind::Identity));
+    let sessions: Vec<NamedPolicy> = guardrails
+        .sessions
+        .iter()
+        .map(|statements| parsed("session", statements, PolicyKind::Identity))
+        .collect();
+    let vpc_endpoint = guardrails
+        .vpc_endpoint
+        .as_ref()
+        .map(|statements| parsed("vpce", statements, PolicyKind::Resource));
+    let scp_policies = guardrails
+        .scps
+        .as_ref()
+        .map(|(_, levels)| parsed_levels(levels, PolicyKind::Identity))
+        .unwrap_or_default();
+    let rcp_policies = guardrails
+        .rcps
+        .as_ref()
+        .map(|(_, levels)| parsed_levels(levels, PolicyKind::Resource))
+        .unwrap_or_default();
+    let scp_refs: Vec<Vec<&NamedPolicy>> =
+        scp_policies.iter().map(|l| l.iter().collect()).collect();
+    let rcp_refs: Vec<Vec<&NamedPolicy>> =
+        rcp_policies.iter().map(|l| l.iter().collect()).collect();
+    let scp_levels: Vec<PolicyLevel> = scp_refs
+        .iter()
+        .map(|policies| PolicyLevel {
+            target: "scp-level",
+            policies,
+        })
+        .collect();
+    let rcp_levels: Vec<PolicyLevel> = rcp_refs
+        .iter()
+        .map(|policies| PolicyLevel {
+            target: "rcp-level",
+            policies,
+        })
+        .collect();
+    let organization = |spec: &Option<(&'static str, Vec<Vec<Vec<Value>>>)>, levels| {
+        spec.as_ref()
+            .map(|(management_account, _)| OrganizationPolicies {
+                management_account,
+                levels,
+            })
+    };
+    run_layers(
+        scenario,
+        EvaluationInput {
+            permissions_boundary: boundary.as_ref(),
+            session_policies: &sessions,
+            service_control_policies: organization(&guardrails.scps, &scp_levels),
+            resource_control_policies: organization(&guardrails.rcps, &rcp_levels),
+            vpc_endpoint_policy: vpc_endpoint.as_ref(),
+            ..EvaluationInput::default()
+        },
+    )
+}
+
+/// Evaluates the scenario's identity and resource policies with the other layers of `extra`.
+fn run_layers(scenario: &Scenario, extra: EvaluationInput<'_>) -> Decision {
     let identity: Vec<NamedPolicy> = if scenario.identity.is_empty() {
         Vec::new()
     } else {
@@ -274,6 +409,7 @@ fn run(scenario: &Scenario) -> Decision {
             resource_policy: resource.as_ref(),
             resource_account: scenario.resource_account,
             resource_policy_is_authoritative: scenario.authoritative,
+            ..extra
         },
     )
 }
@@ -376,8 +512,107 @@ proptest! {
             resource_policy: None,
             resource_account: None,
             resource_policy_is_authoritative: false,
+            ..EvaluationInput::default()
         });
         let denied = deny_pattern.is_some_and(|p| wildcard_match(&p.to_lowercase(), &action.to_lowercase()));
         prop_assert_eq!(decision.is_allowed(), !denied, "{} vs {:?}", action, deny_pattern);
+    }
+
+    // Monotonicity (issue 13): guardrail layers only ever take permissions away. Each property
+    // starts from arbitrary other layers, so the layers also combine monotonically.
+
+    #[test]
+    fn adding_a_boundary_never_allows_more(
+        scenario in scenario_strategy(),
+        mut guardrails in guardrails_strategy(),
+        boundary in policy_strategy(false),
+    ) {
+        guardrails.boundary = None;
+        let before = run_with(&scenario, &guardrails);
+        guardrails.boundary = Some(boundary);
+        let after = run_with(&scenario, &guardrails);
+        prop_assert!(before.is_allowed() || !after.is_allowed(), "before: {} / after: {}", before.explain(), after.explain());
+    }
+
+    #[test]
+    fn passing_session_policies_never_allows_more(
+        scenario in scenario_strategy(),
+        mut guardrails in guardrails_strategy(),
+        sessions in proptest::collection::vec(policy_strategy(false), 1..3),
+    ) {
+        guardrails.sessions = Vec::new();
+        let before = run_with(&scenario, &guardrails);
+        guardrails.sessions = sessions;
+        let after = run_with(&scenario, &guardrails);
+        prop_assert!(before.is_allowed() || !after.is_allowed(), "before: {} / after: {}", before.explain(), after.explain());
+    }
+
+    #[test]
+    fn enabling_scps_or_rcps_never_allows_more(
+        scenario in scenario_strategy(),
+        mut guardrails in guardrails_strategy(),
+        management in proptest::sample::select(MANAGEMENT_ACCOUNTS),
+        levels in levels_strategy(false),
+        resource_levels in levels_strategy(true),
+    ) {
+        guardrails.scps = None;
+        let before = run_with(&scenario, &guardrails);
+        guardrails.scps = Some((management, levels));
+        let after = run_with(&scenario, &guardrails);
+        prop_assert!(before.is_allowed() || !after.is_allowed(), "SCPs: before: {} / after: {}", before.explain(), after.explain());
+
+        guardrails.rcps = None;
+        let before = run_with(&scenario, &guardrails);
+        guardrails.rcps = Some((management, resource_levels));
+        let after = run_with(&scenario, &guardrails);
+        prop_assert!(before.is_allowed() || !after.is_allowed(), "RCPs: before: {} / after: {}", before.explain(), after.explain());
+    }
+
+    #[test]
+    fn attaching_an_scp_on_a_new_level_or_a_deny_anywhere_never_allows_more(
+        scenario in scenario_strategy(),
+        guardrails in guardrails_strategy(),
+        level in proptest::collection::vec(policy_strategy(false), 0..3),
+        extra in statement_strategy(false),
+        layer in 0usize..4,
+    ) {
+        let before = run_with(&scenario, &guardrails);
+        let mut after_guardrails = guardrails.clone();
+        if let Some((_, levels)) = &mut after_guardrails.scps {
+            levels.push(level);
+        }
+        let mut deny = extra;
+        deny["Effect"] = json!("Deny");
+        match layer {
+            0 => after_guardrails.boundary.get_or_insert_with(Vec::new).push(deny),
+            1 => after_guardrails.sessions.push(vec![deny]),
+            2 => {
+                if let Some((_, levels)) = &mut after_guardrails.scps {
+                    levels[0].push(vec![deny]);
+                }
+            }
+            _ => {
+                if let Some((_, levels)) = &mut after_guardrails.rcps {
+                    deny["Principal"] = json!("*");
+                    levels[0].push(vec![deny]);
+                }
+            }
+        }
+        let after = run_with(&scenario, &after_guardrails);
+        prop_assert!(before.is_allowed() || !after.is_allowed(), "before: {} / after: {}", before.explain(), after.explain());
+        if matches!(before.outcome, Outcome::ExplicitDeny { .. }) {
+            let explicit = matches!(after.outcome, Outcome::ExplicitDeny { .. });
+            prop_assert!(explicit, "after: {}", after.explain());
+        }
+    }
+
+    #[test]
+    fn guardrails_never_allow_what_the_other_policies_deny(
+        scenario in scenario_strategy(),
+        guardrails in guardrails_strategy(),
+    ) {
+        let without = run(&scenario);
+        let with = run_with(&scenario, &guardrails);
+        prop_assert!(without.is_allowed() || !with.is_allowed(), "without: {} / with: {}", without.explain(), with.explain());
     }
 }

@@ -55,7 +55,7 @@ enum Command {
     /// The project's test command: installs the AWS CLI into .venv, then runs every test.
     Test(test_command::TestArgs),
     /// Run the benchmarks in release mode (figures go to BENCHMARKS.md).
-    Bench,
+    Bench(bench::BenchArgs),
     /// Check the sandbox config: each profile's account, alias and region, and the guards.
     Doctor(sandbox_cli::DoctorArgs),
     /// List (and with --yes delete) what earlier sandbox runs left behind.
@@ -94,7 +94,7 @@ fn main() -> ExitCode {
         Command::Nightly(args) => nightly::run(&args),
         Command::Emulator(args) => emulator::run(&args),
         Command::Test(args) => test_command::run(&args),
-        Command::Bench => bench::run(),
+        Command::Bench(args) => bench::run(&args),
         Command::Doctor(args) => sandbox_cli::doctor(&args),
         Command::Cleanup(args) => sandbox_cli::cleanup(&args),
         Command::Localstack(args) => endpoints::run(wana_localstack::Server::Localstack, &args),

@@ -315,3 +315,34 @@ fn nightly_runs_on_the_sandbox_config_it_is_given() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(!refused.runs().exists(), "nothing was created");
 }
+
+/// Every trap at once against one emulator (the sandbox backend runs different traps side by
+/// side on shared accounts) concludes what each concludes alone on its own emulator (issue 15).
+#[tokio::test(flavor = "multi_thread")]
+async fn all_traps_at_once_on_one_emulator_conclude_as_each_does_alone() {
+    let s = sandbox(&["111111111111", "222222222222", "333333333333"]);
+    let config = s.config();
+    let out_dir = s.dir.path().join("nightly");
+    let out = s.run(&[
+        "nightly", "--backend", "sandbox", "--config", config.to_str().unwrap(), "--yes",
+        "--out", out_dir.to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let results: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("results.json")).unwrap()).unwrap();
+    let runs = results["runs"].as_array().unwrap();
+    let catalog = wana_scenarios::catalog();
+    assert_eq!(runs.len(), catalog.iter().filter(|t| t.is_runnable()).count(), "{results}");
+    for run in runs {
+        let trap = run["trap"].as_str().unwrap();
+        let scenario = catalog.iter().find(|t| t.id == trap).unwrap().scenario.unwrap();
+        let alone = wana_harness::run_scenario(
+            scenario,
+            wana_harness::BackendKind::Emulator,
+            wana_harness::BehaviourProfile::Current,
+        )
+        .await;
+        assert_eq!(run["verdict"], alone.verdict.to_string(), "{trap}: together vs alone");
+    }
+}

@@ -183,6 +183,9 @@ pub(crate) fn encode_error(
             serde_json::Value::String(error.message.clone()),
         );
     }
+    if let Some(reason) = &error.reason {
+        body.insert("Reason".to_string(), serde_json::Value::String(reason.to_string()));
+    }
     let mut headers = base_headers(request_id);
     if wire.query_compatible {
         headers.push(query_error_header(error));

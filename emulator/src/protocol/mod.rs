@@ -31,7 +31,7 @@ pub enum Protocol {
     Ec2Query,
     /// IAM, STS, CloudFormation, Auto Scaling, and CloudWatch for the AWS CLI.
     AwsQuery,
-    /// KMS and SSM: `X-Amz-Target` and `application/x-amz-json-1.1`.
+    /// KMS, SSM and Organizations: `X-Amz-Target` and `application/x-amz-json-1.1`.
     AwsJson11,
     /// CloudWatch for the Rust SDK: `smithy-protocol: rpc-v2-cbor`.
     RpcV2Cbor,

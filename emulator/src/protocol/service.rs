@@ -17,6 +17,7 @@ pub enum ServiceId {
     Kms,
     Ssm,
     S3,
+    Organizations,
 }
 
 const fn query_wire(signing_name: &'static str, api_version: &'static str, xml_namespace: &'static str) -> ServiceWire {
@@ -53,11 +54,16 @@ const SSM: ServiceWire = ServiceWire {
     json_target_prefix: Some("AmazonSSM"),
     ..query_wire("ssm", "2014-11-06", "")
 };
+/// AWS Organizations speaks awsJson 1.1 only; its one endpoint is in us-east-1.
+const ORGANIZATIONS: ServiceWire = ServiceWire {
+    json_target_prefix: Some("AWSOrganizationsV20161128"),
+    ..query_wire("organizations", "2016-11-28", "")
+};
 /// S3 speaks restXml: routed by method, path and host, never by an `Action` parameter.
 const S3: ServiceWire = query_wire("s3", "2006-03-01", "http://s3.amazonaws.com/doc/2006-03-01/");
 
 impl ServiceId {
-    pub const ALL: [ServiceId; 9] = [
+    pub const ALL: [ServiceId; 10] = [
         ServiceId::Iam,
         ServiceId::Sts,
         ServiceId::Ec2,
@@ -67,6 +73,7 @@ impl ServiceId {
         ServiceId::Kms,
         ServiceId::Ssm,
         ServiceId::S3,
+        ServiceId::Organizations,
     ];
 
     pub fn wire(self) -> &'static ServiceWire {
@@ -80,6 +87,7 @@ impl ServiceId {
             ServiceId::Kms => &KMS,
             ServiceId::Ssm => &SSM,
             ServiceId::S3 => &S3,
+            ServiceId::Organizations => &ORGANIZATIONS,
         }
     }
 
@@ -96,7 +104,7 @@ impl ServiceId {
     /// call between services): EC2's own dialect, S3's restXml, JSON for KMS and SSM.
     pub fn native_protocol(self) -> Protocol {
         match self {
-            ServiceId::Kms | ServiceId::Ssm => Protocol::AwsJson11,
+            ServiceId::Kms | ServiceId::Ssm | ServiceId::Organizations => Protocol::AwsJson11,
             other => other.query_protocol(),
         }
     }

@@ -54,7 +54,11 @@ use serde_json::{json, Value as Json};
 use sha2::{Digest, Sha256};
 use wana_policy::{Decision, Effect, NamedPolicy, Outcome, Statement};
 
-use crate::{authz::AuthzRequest, principal::Principal, state::World};
+use crate::{
+    authz::AuthzRequest,
+    principal::Principal,
+    state::{layers::Gathering, World},
+};
 
 /// The fixed salt of the per-account keys. Not a secret: this is an emulator.
 const KEY_SALT: &[u8] = b"wana-emulator/sts/authorization-message/v1";
@@ -65,6 +69,8 @@ const NONCE_LEN: usize = 12;
 #[derive(Debug, Clone, Copy)]
 pub struct Refused<'a> {
     pub principal: &'a Principal,
+    /// The key that signed the request (a role session's key carries its session policies).
+    pub access_key_id: &'a str,
     /// The service whose API was called (`ec2`): `aws:Service`.
     pub service: &'a str,
     pub region: &'a str,
@@ -147,13 +153,27 @@ pub fn decoded_document(world: &World, refused: &Refused<'_>, decision: &Decisio
     })
 }
 
-/// The statement that decided, found in the policies the request was decided with: the
-/// caller's identity policies and the resource's own policy. `None` when no statement decided
-/// or its policy is not one of those.
+/// The statement that decided, found among the policies the request was decided with (gathered
+/// again as `World::authorize` gathers them: identity policies, the permissions boundary, session
+/// policies, SCPs and RCPs) and the resource's own policy. `None` when no statement decided or
+/// its policy is not among them.
 fn deciding_statement(world: &World, refused: &Refused<'_>, decision: &Decision) -> Option<Statement> {
     let entry = decision.deciding_statement()?;
-    let identity = world.identity_policies(refused.principal);
-    let policies = identity.iter().chain(refused.request.resource_policy);
+    let gathered = world.request_policies(Gathering {
+        principal: refused.principal,
+        access_key_id: Some(refused.access_key_id),
+        action: refused.request.action,
+        resource_account: refused.request.resource_account,
+    });
+    let organization = &gathered.organization;
+    let levels = organization.scp_levels.iter().chain(&organization.rcp_levels).flatten();
+    let policies = gathered
+        .identity
+        .iter()
+        .chain(&gathered.boundary)
+        .chain(&gathered.session)
+        .chain(levels.flat_map(|level| &level.policies))
+        .chain(refused.request.resource_policy);
     policies
         .filter(|policy: &&NamedPolicy| policy.name == entry.policy)
         .find_map(|policy| policy.policy.statements.get(entry.index))

@@ -8,6 +8,7 @@ pub mod cloudwatch;
 pub mod ec2;
 pub mod iam;
 pub mod kms;
+pub mod organizations;
 pub mod s3;
 pub mod ssm;
 pub mod sts;
@@ -132,5 +133,6 @@ pub fn handle(service: ServiceId, world: &mut World, call: &Call<'_>) -> Option<
         ServiceId::S3 => s3::handle(world, call),
         ServiceId::AutoScaling => autoscaling::handle(world, call),
         ServiceId::Ssm => ssm::handle(world, call),
+        ServiceId::Organizations => organizations::handle(world, call),
     }
 }

@@ -3,9 +3,12 @@
 //! decision is recorded in the authorization log (`crate::authz`).
 
 use chrono::{DateTime, Utc};
-use wana_policy::{evaluate, Decision, EvaluationInput, PrincipalInfo, RequestContext};
+use wana_policy::{Decision, PrincipalInfo, RequestContext};
 
-use super::World;
+use super::{
+    layers::{Gathering, ResourceSide},
+    World,
+};
 use crate::authz::{via_service, with_request_keys, AuthzRecord, AuthzRequest, RequestFacts};
 
 impl World {
@@ -28,17 +31,10 @@ impl World {
                 .with_key("aws:RequestedRegion", region),
             request,
         );
-        let decision = evaluate(
-            &context,
-            &EvaluationInput {
-                identity_policies: &[],
-                resource_policy: request.resource_policy,
-                resource_account: request.resource_account,
-                resource_policy_is_authoritative: request.resource_policy_is_authoritative,
-            },
-        );
+        let policies = self.service_request_policies(request.action, request.resource_account);
+        let decision = policies.evaluate(&context, resource_side(request));
         self.record(service.to_string(), Some(service), via_service(&request.context), request, &decision);
-        self.authz_log.consulted_latest(crate::authz::consulted_policies(&[], request));
+        self.authz_log.consulted_latest(consulted(&policies, request));
         decision
     }
 
@@ -161,21 +157,52 @@ impl World {
                 issued.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             );
         }
+        let resource_account = request.resource_account.unwrap_or(principal.account());
+        for (key, value) in self.organization_keys(principal.account(), resource_account) {
+            context = context.with_key(key, value);
+        }
         let context = with_request_keys(context, request);
-        let identity_policies = self.identity_policies(principal);
-        let decision = evaluate(
-            &context,
-            &EvaluationInput {
-                identity_policies: &identity_policies,
-                resource_policy: request.resource_policy,
-                resource_account: request.resource_account,
-                resource_policy_is_authoritative: request.resource_policy_is_authoritative,
-            },
-        );
+        let policies = self.request_policies(Gathering {
+            principal,
+            access_key_id: Some(&caller.access_key_id),
+            action: request.action,
+            resource_account: request.resource_account,
+        });
+        let decision = policies.evaluate(&context, resource_side(request));
         // A forward-access call went via the acting service even where no condition key says so.
         let via = via_service(&request.context).or_else(|| caller.via_service.clone());
         self.record(principal.arn(), caller.via_service.as_deref(), via, request, &decision);
-        self.authz_log.consulted_latest(crate::authz::consulted_policies(&identity_policies, request));
+        self.authz_log.consulted_latest(consulted(&policies, request));
         decision
     }
+}
+
+/// The resource's side of an authorization question.
+fn resource_side<'a>(request: &AuthzRequest<'a>) -> ResourceSide<'a> {
+    ResourceSide {
+        policy: request.resource_policy,
+        account: request.resource_account,
+        authoritative: request.resource_policy_is_authoritative,
+    }
+}
+
+/// What a decision consulted, for the log: the identity policies and the resource's own policy
+/// (`crate::authz::consulted_policies`), then the permissions boundary, the session policies and
+/// the organization's SCPs and RCPs where the request met them.
+fn consulted(policies: &super::layers::RequestPolicies, request: &AuthzRequest<'_>) -> Vec<crate::authz::ConsultedPolicy> {
+    use crate::authz::{ConsultedKind, ConsultedPolicy};
+    let mut consulted = crate::authz::consulted_policies(&policies.identity, request);
+    let named = |kind, name: &str| ConsultedPolicy { kind, name: name.to_string() };
+    consulted.extend(policies.boundary.iter().map(|p| named(ConsultedKind::PermissionsBoundary, &p.name)));
+    consulted.extend(policies.session.iter().map(|p| named(ConsultedKind::SessionPolicy, &p.name)));
+    let organization = &policies.organization;
+    for (kind, levels) in [
+        (ConsultedKind::ServiceControlPolicy, &organization.scp_levels),
+        (ConsultedKind::ResourceControlPolicy, &organization.rcp_levels),
+    ] {
+        for level in levels.iter().flatten() {
+            consulted.extend(level.policies.iter().map(|p| named(kind, &format!("{} (attached to {})", p.name, level.target))));
+        }
+    }
+    consulted
 }

@@ -11,13 +11,18 @@ pub mod aws_managed;
 pub mod cloudformation;
 pub mod cloudwatch;
 mod effects;
+pub mod layers;
 pub mod ec2;
 pub mod iam;
 pub mod kms;
 pub mod metadata;
+pub mod organizations;
+pub mod simulator;
 pub mod s3;
 pub mod scheduler;
 pub mod ssm;
 mod world;
 
-pub use world::{parse_document, AccessKey, Account, KeyOwner, KeyStatus, Port, Regional, Session, World};
+pub use world::{
+    parse_document, AccessKey, Account, KeyOwner, KeyStatus, Port, Regional, Session, SessionPolicies, World,
+};

@@ -47,6 +47,8 @@ pub struct World {
     pub(crate) ssm_jobs: super::ssm::jobs::JobQueue,
     /// S3's buckets, whose names are global across accounts and regions.
     pub s3: super::s3::State,
+    /// The AWS Organization over the built-in accounts, once one is created.
+    pub organization: Option<super::organizations::Organization>,
 }
 
 /// The pipeline inner calls go through.
@@ -127,6 +129,25 @@ pub struct Session {
     /// every request signed with instance credentials and to no other; `None` for sessions from
     /// `sts:AssumeRole` and for services' own sessions.
     pub source_instance_arn: Option<String>,
+    /// The session policies passed to AssumeRole (`Policy`, `PolicyArns`): the session may do
+    /// only what one of them allows as well as its role.
+    pub policies: SessionPolicies,
+}
+
+/// The session policies of a role session, as AssumeRole received them.
+#[derive(Debug, Clone, Default)]
+pub struct SessionPolicies {
+    /// `Policy`: the inline session policy, parsed (boxed: most sessions have none).
+    pub inline: Option<Box<NamedPolicy>>,
+    /// `PolicyArns`: managed policies, read when each request is decided (their current
+    /// default version), as IAM reads a role's attached policies.
+    pub arns: Vec<String>,
+}
+
+impl SessionPolicies {
+    pub fn is_empty(&self) -> bool {
+        self.inline.is_none() && self.arns.is_empty()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -172,6 +193,7 @@ impl World {
             metadata: HashMap::new(),
             ssm_jobs: Default::default(),
             s3: Default::default(),
+            organization: None,
         };
         for info in DEFAULT_ACCOUNTS {
             let mut account =
@@ -187,6 +209,7 @@ impl World {
                     created: now,
                     inline_policies: BTreeMap::new(),
                     attached_policies: vec!["arn:aws:iam::aws:policy/AdministratorAccess".to_string()],
+                    permissions_boundary: None,
                 },
             );
             world.accounts.insert(info.id.to_string(), account);

@@ -175,7 +175,7 @@ fn authorize(
 fn unauthorized(world: &World, call: &Call<'_>, request: &AuthzRequest<'_>, decision: &Decision) -> AwsError {
     let principal = &call.caller.principal;
     let sentence = denied_message(&principal.arn(), request.action, request.resource, decision);
-    let refused = Refused { principal, service: "ec2", region: call.region, request };
+    let refused = Refused { principal, access_key_id: &call.caller.access_key_id, service: "ec2", region: call.region, request };
     let encoded = authorization_message::encode(world, &refused, decision);
     AwsError::new(
         "UnauthorizedOperation",

@@ -441,7 +441,7 @@ mod profile_associations {
     fn profile(world: &mut World, name: &str, at: DateTime<Utc>) {
         let (iam, ids) = world.iam_and_ids(ACCOUNT).unwrap();
         let role = format!("{name}Role");
-        let spec = NewRole { name: &role, path: None, trust_policy: TRUST, description: None, max_session_duration: None, tags: Vec::new() };
+        let spec = NewRole { name: &role, path: None, trust_policy: TRUST, description: None, max_session_duration: None, tags: Vec::new(), permissions_boundary: None };
         iam.create_role(ids, ACCOUNT, at, spec).unwrap();
         iam.create_instance_profile(ids, ACCOUNT, at, name, None, Vec::new()).unwrap();
         iam.add_role_to_instance_profile(name, &role).unwrap();

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use super::{
     authorize,
+    boundaries::with_current_boundary,
     output::tag_values,
     paging::{list_output, page_request, paginate},
     required_tags, role_target, tag_keys_param, user_target,
@@ -76,7 +77,7 @@ impl Entity {
     }
 
     /// The resource of the request: `user <name>` or `role <name>` in AccessDenied texts.
-    fn target(self, world: &World, account: &str, name: &str) -> Target {
+    pub(super) fn target(self, world: &World, account: &str, name: &str) -> Target {
         match self {
             Entity::User => user_target(world, account, name),
             Entity::Role => role_target(world, account, name),
@@ -215,7 +216,8 @@ pub(super) fn put_inline_policy(world: &mut World, call: &Call<'_>, entity: Enti
         .document("policyDocument", document)
         .finish()?;
     let account = call.account();
-    authorize(world, call, &entity.action("Put", "Policy"), entity.target(world, account, name))?;
+    let target = with_current_boundary(world, account, entity, name, entity.target(world, account, name));
+    authorize(world, call, &entity.action("Put", "Policy"), target)?;
     entity.put_policy(world.iam_mut(account)?, name, policy_name, document)?;
     Ok(Value::structure())
 }
@@ -249,7 +251,8 @@ pub(super) fn delete_inline_policy(world: &mut World, call: &Call<'_>, entity: E
     let policy_name = call.required("PolicyName")?;
     Validation::new().name("policyName", policy_name, 128).finish()?;
     let account = call.account();
-    authorize(world, call, &entity.action("Delete", "Policy"), entity.target(world, account, name))?;
+    let target = with_current_boundary(world, account, entity, name, entity.target(world, account, name));
+    authorize(world, call, &entity.action("Delete", "Policy"), target)?;
     entity.delete_policy(world.iam_mut(account)?, name, policy_name)?;
     Ok(Value::structure())
 }
@@ -261,6 +264,7 @@ pub(super) fn attach_policy(world: &mut World, call: &Call<'_>, entity: Entity) 
     let (name, arn) = attachment_params(call, entity)?;
     let account = call.account();
     let target = entity.target(world, account, name).with("iam:PolicyARN", arn);
+    let target = with_current_boundary(world, account, entity, name, target);
     authorize(world, call, &entity.action("Attach", "Policy"), target)?;
     entity.attach(world.iam_mut(account)?, name, arn)?;
     Ok(Value::structure())
@@ -270,6 +274,7 @@ pub(super) fn detach_policy(world: &mut World, call: &Call<'_>, entity: Entity) 
     let (name, arn) = attachment_params(call, entity)?;
     let account = call.account();
     let target = entity.target(world, account, name).with("iam:PolicyARN", arn);
+    let target = with_current_boundary(world, account, entity, name, target);
     authorize(world, call, &entity.action("Detach", "Policy"), target)?;
     entity.detach(world.iam_mut(account)?, name, arn)?;
     Ok(Value::structure())

@@ -32,6 +32,7 @@
 //! `MaxItems` (1..=1000, default 100 as in IAM) and `Marker`: a truncated page carries
 
 mod aliases;
+mod boundaries;
 mod entity;
 mod instance_profiles;
 mod keys;
@@ -39,11 +40,16 @@ mod output;
 mod paging;
 mod policies;
 mod roles;
+mod simulate;
 mod users;
 mod validate;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_boundaries;
+#[cfg(test)]
+mod tests_simulate;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
@@ -73,6 +79,8 @@ pub fn handle(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsErr
         "TagUser" => entity::tag(world, call, Entity::User),
         "UntagUser" => entity::untag(world, call, Entity::User),
         "ListUserTags" => entity::list_tags(world, call, Entity::User),
+        "PutUserPermissionsBoundary" => boundaries::put_boundary(world, call, Entity::User),
+        "DeleteUserPermissionsBoundary" => boundaries::delete_boundary(world, call, Entity::User),
 
         "CreateAccessKey" => keys::create_access_key(world, call),
         "ListAccessKeys" => keys::list_access_keys(world, call),
@@ -90,6 +98,8 @@ pub fn handle(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsErr
         "TagRole" => entity::tag(world, call, Entity::Role),
         "UntagRole" => entity::untag(world, call, Entity::Role),
         "ListRoleTags" => entity::list_tags(world, call, Entity::Role),
+        "PutRolePermissionsBoundary" => boundaries::put_boundary(world, call, Entity::Role),
+        "DeleteRolePermissionsBoundary" => boundaries::delete_boundary(world, call, Entity::Role),
 
         "PutUserPolicy" => entity::put_inline_policy(world, call, Entity::User),
         "GetUserPolicy" => entity::get_inline_policy(world, call, Entity::User),
@@ -123,6 +133,9 @@ pub fn handle(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsErr
         "AddRoleToInstanceProfile" => instance_profiles::add_role_to_instance_profile(world, call),
         "RemoveRoleFromInstanceProfile" => instance_profiles::remove_role_from_instance_profile(world, call),
         "DeleteInstanceProfile" => instance_profiles::delete_instance_profile(world, call),
+
+        "SimulatePrincipalPolicy" => simulate::simulate_principal_policy(world, call),
+        "SimulateCustomPolicy" => simulate::simulate_custom_policy(world, call),
 
         "CreateAccountAlias" => aliases::create_account_alias(world, call),
         "ListAccountAliases" => aliases::list_account_aliases(world, call),

@@ -27,7 +27,15 @@ pub(super) fn with_tags(value: Value, tags: &[Tag]) -> Value {
     }
 }
 
-/// `User`; `tags` only where the operation returns them (CreateUser, GetUser).
+/// `AttachedPermissionsBoundary`. AWS answers `PermissionsBoundaryType` `Policy` (recorded
+/// GetUser and GetRole outputs, and the AWS CLI's own get-user example), although the
+/// service model's enum spells `PermissionsBoundaryPolicy`.
+fn boundary_value(arn: &str) -> Value {
+    Value::structure().with("PermissionsBoundaryType", "Policy").with("PermissionsBoundaryArn", arn)
+}
+
+/// `User`; `tags` only where the operation returns them (CreateUser, GetUser), and so is the
+/// permissions boundary.
 pub(super) fn user_value(user: &User, tags: &[Tag]) -> Value {
     let value = Value::structure()
         .with("Path", user.path.as_str())
@@ -35,7 +43,18 @@ pub(super) fn user_value(user: &User, tags: &[Tag]) -> Value {
         .with("UserId", user.id.as_str())
         .with("Arn", user.arn.as_str())
         .with("CreateDate", user.created);
+    let value = value.with_opt("PermissionsBoundary", user.permissions_boundary.as_deref().map(boundary_value));
     with_tags(value, tags)
+}
+
+/// `User` as ListUsers shows it: no boundary, no tags.
+pub(super) fn listed_user_value(user: &User) -> Value {
+    Value::structure()
+        .with("Path", user.path.as_str())
+        .with("UserName", user.name.as_str())
+        .with("UserId", user.id.as_str())
+        .with("Arn", user.arn.as_str())
+        .with("CreateDate", user.created)
 }
 
 /// Which members of `Role` an operation returns.
@@ -64,6 +83,9 @@ pub(super) fn role_value(role: &Role, view: RoleView, tags: &[Tag]) -> Value {
     }
     if matches!(view, RoleView::Get | RoleView::List) {
         value = value.with("MaxSessionDuration", role.max_session_duration);
+    }
+    if matches!(view, RoleView::Create | RoleView::Get) {
+        value = value.with_opt("PermissionsBoundary", role.permissions_boundary.as_deref().map(boundary_value));
     }
     if matches!(view, RoleView::Create | RoleView::Get) {
         value = with_tags(value, tags);
@@ -102,7 +124,7 @@ pub(super) fn policy_value(iam: &IamState, policy: PolicyRef<'_>, view: PolicyVi
         .with("Path", policy.path())
         .with("DefaultVersionId", policy.default_version_id())
         .with("AttachmentCount", iam.attachment_count(&arn))
-        .with("PermissionsBoundaryUsageCount", 0)
+        .with("PermissionsBoundaryUsageCount", iam.boundary_usage_count(&arn))
         .with("IsAttachable", true);
     if view == PolicyView::Get {
         value = value.with_opt("Description", policy.description());

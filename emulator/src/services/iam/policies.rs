@@ -97,11 +97,15 @@ pub(super) fn list_policies(world: &mut World, call: &Call<'_>) -> Result<Value,
         Target::shown_as("*".to_string(), format!("policy path {}", prefix.unwrap_or("/"))),
     )?;
     let iam = world.iam(call.account())?;
-    // wana models no permissions boundaries: no policy is used as one.
-    let policies = if only_attached && usage == Some("PermissionsBoundary") {
-        Vec::new()
-    } else {
-        iam.list_policies(scope, only_attached, prefix)
+    // `PolicyUsageFilter=PermissionsBoundary` keeps the policies that bound a user or role;
+    // with `OnlyAttached`, `PermissionsPolicy` keeps those attached as permissions.
+    let policies: Vec<_> = match usage {
+        Some("PermissionsBoundary") => iam
+            .list_policies(scope, false, prefix)
+            .into_iter()
+            .filter(|p| iam.boundary_usage_count(&p.arn()) > 0)
+            .collect(),
+        _ => iam.list_policies(scope, only_attached, prefix),
     };
     let (policies, next) = paginate(policies, &page);
     Ok(list_output(

@@ -3,7 +3,9 @@
 //! policies of roles are shared with users (`super::entity`).
 
 use super::{
-    authorize, now,
+    authorize,
+    boundaries::{boundary_param, BOUNDARY_KEY},
+    now,
     output::{role_value, RoleView},
     paging::{list_output, page_request, paginate},
     role_target, tags_param,
@@ -41,10 +43,15 @@ pub(super) fn create_role(world: &mut World, call: &Call<'_>) -> Result<Value, A
     if let Some(duration) = max_session_duration {
         validation.range("maxSessionDuration", duration, MIN_MAX_SESSION_DURATION, MAX_MAX_SESSION_DURATION);
     }
+    let permissions_boundary = boundary_param(call, &mut validation);
     validation.finish()?;
     let account = call.account();
-    authorize(world, call, "iam:CreateRole", Target::arn(role_arn(account, path.unwrap_or("/"), name)))?;
-    let spec = NewRole { name, path, trust_policy, description, max_session_duration, tags };
+    let mut target = Target::arn(role_arn(account, path.unwrap_or("/"), name));
+    if let Some(boundary) = permissions_boundary {
+        target = target.with(BOUNDARY_KEY, boundary);
+    }
+    authorize(world, call, "iam:CreateRole", target)?;
+    let spec = NewRole { name, path, trust_policy, description, max_session_duration, tags, permissions_boundary };
     let role = world.create_role(account, now(call), spec)?.clone();
     let iam = world.iam(account)?;
     Ok(Value::structure().with("Role", role_value(&role, RoleView::Create, iam.tags_of(&role.id))))

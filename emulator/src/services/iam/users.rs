@@ -2,8 +2,10 @@
 //! attached policies of users are shared with roles (`super::entity`).
 
 use super::{
-    authorize, now,
-    output::user_value,
+    authorize,
+    boundaries::{boundary_param, BOUNDARY_KEY},
+    now,
+    output::{listed_user_value, user_value},
     paging::{list_output, page_request, paginate},
     tags_param, user_name_or_caller, user_target,
     validate::Validation,
@@ -25,11 +27,26 @@ pub(super) fn create_user(world: &mut World, call: &Call<'_>) -> Result<Value, A
     if let Some(path) = path {
         validation.path("path", path);
     }
+    let boundary = boundary_param(call, &mut validation);
     validation.finish()?;
     let account = call.account();
-    authorize(world, call, "iam:CreateUser", Target::arn(user_arn(account, path.unwrap_or("/"), name)))?;
+    let mut target = Target::arn(user_arn(account, path.unwrap_or("/"), name));
+    if let Some(boundary) = boundary {
+        target = target.with(BOUNDARY_KEY, boundary);
+    }
+    authorize(world, call, "iam:CreateUser", target)?;
     let (iam, ids) = world.iam_and_ids(account)?;
-    let user = iam.create_user(ids, account, now(call), name, path, tags)?.clone();
+    // The boundary is checked before the user exists, so that a bad one creates nothing.
+    if let Some(boundary) = boundary {
+        if iam.users.len() < crate::state::iam::USERS_PER_ACCOUNT && iam.user(name).is_err() {
+            iam.check_boundary(boundary)?;
+        }
+    }
+    let mut user = iam.create_user(ids, account, now(call), name, path, tags)?.clone();
+    if let Some(boundary) = boundary {
+        iam.put_user_permissions_boundary(&user.name, boundary)?;
+        user.permissions_boundary = Some(boundary.to_string());
+    }
     let user = user_value(&user, iam.tags_of(&user.id));
     Ok(Value::structure().with("User", user))
 }
@@ -54,7 +71,7 @@ pub(super) fn list_users(world: &mut World, call: &Call<'_>) -> Result<Value, Aw
     authorize(world, call, "iam:ListUsers", Target::arn(user_arn(account, prefix.unwrap_or("/"), "")))?;
     let iam = world.iam(account)?;
     let (users, next) = paginate(iam.users_with_prefix(prefix), &page);
-    Ok(list_output("Users", users.into_iter().map(|u| user_value(u, &[])).collect(), next))
+    Ok(list_output("Users", users.into_iter().map(listed_user_value).collect(), next))
 }
 
 pub(super) fn update_user(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {

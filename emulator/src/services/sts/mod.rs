@@ -1,5 +1,13 @@
-//! STS over awsQuery: who am I, and role assumption with trust-policy evaluation; `decode`
-//! decodes the authorization messages of EC2's denials.
+//! STS over awsQuery: who am I, and role assumption with trust-policy evaluation and session
+//! policies (`session_policies`); `decode` decodes the authorization messages of EC2's denials.
+
+mod decode;
+pub mod session_policies;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_decode;
 
 use chrono::Duration;
 
@@ -9,16 +17,12 @@ use crate::{
     authz::AuthzRequest,
     error::AwsError,
     principal::{Caller, CredentialKind, Principal},
-    state::{AccessKey, KeyOwner, KeyStatus, Session, World},
+    state::{AccessKey, KeyOwner, KeyStatus, Session, SessionPolicies, World},
     validation,
     value::Value,
 };
 
 use super::Call;
-
-mod decode;
-#[cfg(test)]
-mod tests_decode;
 
 pub fn handle(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsError>> {
     Some(match call.action {
@@ -55,6 +59,7 @@ fn assume_role(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
             &format!("Member must have value greater than or equal to {MIN_DURATION_SECONDS}"),
         )));
     }
+    let session_policies = session_policies::read(call)?;
     let caller = call.caller;
     let denied = || {
         AwsError::new(
@@ -106,8 +111,19 @@ fn assume_role(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
         ));
     }
 
-    let minted = mint_session(world, call.now, role_account, &role.name, session_name, Duration::seconds(duration), None);
-    let MintedSession { access_key_id, secret, token, expires } = minted;
+    let (policies, packed_size) = match session_policies {
+        Some((policies, size)) => (policies, Some(size)),
+        None => (SessionPolicies::default(), None),
+    };
+    let spec = SessionSpec {
+        account: role_account,
+        role_name: &role.name,
+        session_name,
+        duration: Duration::seconds(duration),
+        source_instance_arn: None,
+        policies,
+    };
+    let MintedSession { access_key_id, secret, token, expires } = mint_session(world, call.now, spec);
     let session = Principal::AssumedRole {
         account: role_account.to_string(),
         role_name: role.name.clone(),
@@ -129,7 +145,8 @@ fn assume_role(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
             Value::structure()
                 .with("AssumedRoleId", session.user_id())
                 .with("Arn", session.arn()),
-        ))
+        )
+        .with_opt("PackedPolicySize", packed_size.map(i64::from)))
 }
 
 /// The question asked of a role that does not exist: with no trust policy to consult, the
@@ -205,15 +222,18 @@ pub struct MintedSession {
     pub expires: chrono::DateTime<chrono::Utc>,
 }
 
-fn mint_session(
-    world: &mut World,
-    now: chrono::DateTime<chrono::Utc>,
-    account: &str,
-    role_name: &str,
-    session_name: &str,
+/// What a new role session is: whose, for how long, and with which session policies.
+struct SessionSpec<'a> {
+    account: &'a str,
+    role_name: &'a str,
+    session_name: &'a str,
     duration: Duration,
     source_instance_arn: Option<String>,
-) -> MintedSession {
+    policies: SessionPolicies,
+}
+
+fn mint_session(world: &mut World, now: chrono::DateTime<chrono::Utc>, spec: SessionSpec<'_>) -> MintedSession {
+    let SessionSpec { account, role_name, session_name, duration, source_instance_arn, policies } = spec;
     let access_key_id = world.ids.access_key_id("ASIA");
     let secret = world.ids.secret_access_key();
     let token = world.ids.session_token();
@@ -233,6 +253,7 @@ fn mint_session(
                 issued: now,
                 expires,
                 source_instance_arn,
+                policies,
             }),
         },
     );
@@ -261,7 +282,15 @@ pub fn instance_role_session(
     service_session(world, now, region, account, role_name, "ec2.amazonaws.com", instance_id)?;
     let source = format!("arn:aws:ec2:{region}:{account}:instance/{instance_id}");
     let duration = Duration::seconds(INSTANCE_SESSION_SECONDS);
-    Ok(mint_session(world, now, account, role_name, instance_id, duration, Some(source)))
+    let spec = SessionSpec {
+        account,
+        role_name,
+        session_name: instance_id,
+        duration,
+        source_instance_arn: Some(source),
+        policies: SessionPolicies::default(),
+    };
+    Ok(mint_session(world, now, spec))
 }
 
 /// `arn:aws:iam::<account>:role/<path/><name>` → (account, name).
@@ -294,7 +323,7 @@ fn validate_session_name(name: &str) -> Result<(), AwsError> {
 }
 
 #[cfg(test)]
-mod tests {
+mod arn_tests {
     use super::*;
 
     #[test]

@@ -255,3 +255,37 @@ fn the_encoded_message_is_required_and_bounded() {
         too_long.message
     );
 }
+
+/// A Deny in the user's permissions boundary decides: the message names that statement, and the
+/// log lists the boundary among what was consulted.
+#[test]
+fn a_boundarys_deny_is_the_matched_statement_and_is_logged_as_consulted() {
+    use crate::{
+        authz::{ConsultedKind, ConsultedPolicy},
+        state::iam::NewPolicy,
+    };
+
+    let mut world = world();
+    let operator = user(&mut world, "operator", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#);
+    let boundary = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},
+        {"Sid":"NoDescribe","Effect":"Deny","Action":"ec2:Describe*","Resource":"*"}]}"#;
+    let (iam, ids) = world.iam_and_ids(A).unwrap();
+    let arn = iam.create_policy(ids, A, t0(), NewPolicy { name: "Edge", document: boundary, ..NewPolicy::default() }).unwrap().arn.clone();
+    iam.put_user_permissions_boundary("operator", &arn).unwrap();
+
+    let denied = ec2_call(&mut world, &operator, "DescribeInstances", Value::structure()).unwrap_err();
+    assert!(denied.message.contains("with an explicit deny in a permissions boundary"), "{}", denied.message);
+    let record = world.authz_log.records().last().unwrap().clone();
+    assert!(
+        record.consulted.contains(&ConsultedPolicy { kind: ConsultedKind::PermissionsBoundary, name: arn.clone() }),
+        "{:?}",
+        record.consulted
+    );
+    assert_eq!(record.deciding.map(|d| (d.policy, d.sid)), Some((arn, Some("NoDescribe".to_string()))));
+
+    let decoded = decoded_json(&decode(&mut world, &admin(A), &encoded_message(&denied)).unwrap());
+    assert_eq!(decoded["explicitDeny"], json!(true));
+    let matched = &decoded["matchedStatements"]["items"][0];
+    assert_eq!(matched["statementId"], "NoDescribe");
+    assert_eq!(matched["actions"], json!({ "items": [{ "value": "ec2:Describe*" }] }));
+}

@@ -42,6 +42,7 @@ pub(super) fn sdk_service_name(service: ServiceId) -> &'static str {
         ServiceId::Kms => "Kms",
         ServiceId::Ssm => "Ssm",
         ServiceId::S3 => "S3",
+        ServiceId::Organizations => "Organizations",
     }
 }
 

@@ -140,6 +140,7 @@ fn power_role_session(world: &mut World) -> Creator {
                 issued: t0(),
                 expires: t0() + Duration::hours(1),
                 source_instance_arn: None,
+                policies: Default::default(),
             }),
         },
     );

@@ -8,7 +8,7 @@ use crate::{error::AwsError, state::aws_managed};
 
 impl IamState {
     /// Whether a policy can be attached to a user or role of this account.
-    fn check_attachable(&self, arn: &str) -> Result<(), AwsError> {
+    pub(super) fn check_attachable(&self, arn: &str) -> Result<(), AwsError> {
         check_policy_arn(arn)?;
         match aws_managed::find(arn) {
             Some(aws) if aws.is_service_linked_role_policy() => Err(AwsError::new(

@@ -86,6 +86,14 @@ pub fn protected_role(name: &str) -> AwsError {
     ))
 }
 
+/// Changing an AWS managed policy (a new version, deleting it or a version, another default).
+/// Not confirmed: neither the code nor the text of AWS's answer was found recorded; the
+/// operations' documented errors leave `InvalidInput` as the one that fits, and the wording is
+/// chosen.
+pub fn aws_managed_policy(arn: &str) -> AwsError {
+    invalid_input(format!("Cannot modify or delete the AWS managed policy {arn}."))
+}
+
 pub fn invalid_arn(arn: &str) -> AwsError {
     invalid_input(format!("ARN {arn} is not valid."))
 }

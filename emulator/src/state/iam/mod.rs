@@ -13,7 +13,8 @@
 //! This file holds the entities, the quotas, ARNs and documents; the operations are split by
 //! concern: `users`, `keys` (access keys), `roles`, `service_linked` (service-linked roles),
 //! `instance_profiles`, `inline_policies`, `policies` (customer and AWS managed policies and
-//! their versions), `attachments` (managed policies attached to users and roles) and `tags`.
+//! their versions), `attachments` (managed policies attached to users and roles), `boundaries`
+//! (permissions boundaries of users and roles) and `tags`.
 //!
 //! # Error texts
 //!
@@ -36,6 +37,7 @@
 
 mod aliases;
 mod attachments;
+mod boundaries;
 pub mod errors;
 mod inline_policies;
 mod instance_profiles;
@@ -80,6 +82,8 @@ pub struct User {
     pub inline_policies: BTreeMap<String, PolicyDocument>,
     /// ARNs of attached managed policies (AWS managed or customer managed), in attach order.
     pub attached_policies: Vec<String>,
+    /// The managed policy that bounds what the identity policies can grant (see `boundaries`).
+    pub permissions_boundary: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -94,6 +98,8 @@ pub struct Role {
     pub trust_policy: PolicyDocument,
     pub inline_policies: BTreeMap<String, PolicyDocument>,
     pub attached_policies: Vec<String>,
+    /// The managed policy that bounds what the identity policies can grant (see `boundaries`).
+    pub permissions_boundary: Option<String>,
 }
 
 impl Role {
@@ -241,11 +247,11 @@ pub fn parse_identity_document(text: &str, name: String) -> Result<PolicyDocumen
     parse_document(text, PolicyKind::Identity, name).map_err(|e| errors::malformed(&e))
 }
 
-/// Parses a managed policy document: an identity policy in the 2012-10-17 language.
+/// Parses a managed policy document: an identity policy in the 2012-10-17 language, whose
+/// missing or legacy `Version` is reported before any other fault, as IAM does.
 pub fn parse_managed_document(text: &str, name: String) -> Result<PolicyDocument, AwsError> {
-    let document = parse_identity_document(text, name)?;
-    document.parsed.policy.require_current_version().map_err(|e| errors::malformed(&e))?;
-    Ok(document)
+    let policy = Policy::parse_managed(text).map_err(|e| errors::malformed(&e))?;
+    Ok(PolicyDocument { text: text.to_string(), parsed: NamedPolicy::new(name, policy) })
 }
 
 /// Parses a role trust policy: a resource policy whose statements may not name resources.

@@ -159,6 +159,12 @@ pub(super) fn check_policy_arn(arn: &str) -> Result<(), AwsError> {
     }
 }
 
+/// Whether an ARN names a policy of AWS's own account (`arn:<partition>:iam::aws:policy/...`),
+/// whether or not the emulator's catalogue holds it.
+pub fn is_aws_managed_arn(arn: &str) -> bool {
+    arn.split(':').nth(4) == Some("aws")
+}
+
 impl IamState {
     /// The parsed document of an attached managed policy, AWS managed or customer managed.
     pub fn managed_policy_document(&self, arn: &str) -> Option<&NamedPolicy> {
@@ -193,8 +199,13 @@ impl IamState {
         self.policies.get(arn).map(PolicyRef::Customer).ok_or_else(|| errors::policy_not_found(arn))
     }
 
+    /// A customer managed policy to change. AWS managed policies (`arn:aws:iam::aws:policy/...`)
+    /// are AWS's alone: every change to one is refused ([`errors::aws_managed_policy`]).
     pub(super) fn customer_policy_mut(&mut self, arn: &str) -> Result<&mut ManagedPolicy, AwsError> {
         check_policy_arn(arn)?;
+        if is_aws_managed_arn(arn) {
+            return Err(errors::aws_managed_policy(arn));
+        }
         self.policies.get_mut(arn).ok_or_else(|| errors::policy_not_found(arn))
     }
 
@@ -340,7 +351,7 @@ impl IamState {
     pub fn delete_policy(&mut self, arn: &str) -> Result<(), AwsError> {
         let policy = self.customer_policy_mut(arn)?;
         let (many_versions, id) = (policy.versions.len() > 1, policy.id.clone());
-        if self.attachment_count(arn) > 0 {
+        if self.attachment_count(arn) > 0 || self.boundary_usage_count(arn) > 0 {
             return Err(errors::delete_conflict("Cannot delete a policy attached to entities."));
         }
         if many_versions {

@@ -22,6 +22,8 @@ pub struct NewRole<'a> {
     pub description: Option<&'a str>,
     pub max_session_duration: Option<i64>,
     pub tags: Vec<Tag>,
+    /// `PermissionsBoundary`: a managed policy of the account or an AWS managed policy.
+    pub permissions_boundary: Option<&'a str>,
 }
 
 impl IamState {
@@ -37,7 +39,8 @@ impl IamState {
     }
 
     /// The model checks of CreateRole, in IAM's order: the tags, the trust policy, its size,
-    /// then the name. The input constraints before them are checked on the wire.
+    /// then the name, then the permissions boundary (the order of the last is unconfirmed). The
+    /// input constraints before them are checked on the wire.
     fn validate_new_role(&self, spec: &NewRole<'_>) -> Result<(i64, PolicyDocument), AwsError> {
         check_unique_tag_keys(&spec.tags)?;
         let trust = parse_trust_document(spec.trust_policy, trust_policy_name(spec.name))?;
@@ -49,6 +52,9 @@ impl IamState {
         }
         if self.roles.len() >= ROLES_PER_ACCOUNT {
             return Err(errors::quota("RolesPerAccount", ROLES_PER_ACCOUNT));
+        }
+        if let Some(boundary) = spec.permissions_boundary {
+            self.check_boundary(boundary)?;
         }
         Ok((spec.max_session_duration.unwrap_or(DEFAULT_MAX_SESSION_DURATION), trust))
     }
@@ -77,6 +83,7 @@ impl IamState {
             trust_policy,
             inline_policies: BTreeMap::new(),
             attached_policies: Vec::new(),
+            permissions_boundary: spec.permissions_boundary.map(str::to_string),
         };
         Ok(self.roles.entry(spec.name.to_string()).or_insert(role))
     }

@@ -133,6 +133,7 @@ impl IamState {
                 .filter(|arn| aws_managed::find(arn).is_some())
                 .map(|arn| vec![arn.to_string()])
                 .unwrap_or_default(),
+            permissions_boundary: None,
         };
         Ok(self.roles.entry(name).or_insert(role))
     }

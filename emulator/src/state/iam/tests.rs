@@ -323,6 +323,13 @@ fn managed_policies_need_the_current_language() {
         code_and_message(iam.create_policy(ids, ACCOUNT, now(), NewPolicy { name: "P", document: legacy, ..NewPolicy::default() })),
         ("MalformedPolicyDocument".into(), 400, "Policy document must be version 2012-10-17 or greater.".into())
     );
+    // Without a Version, IAM names the version before the statement's own fault (an action
+    // without a service prefix), as issue 13 recorded from IAM.
+    let unversioned = r#"{"Statement":[{"Effect":"Allow","Action":"GetObject","Resource":"*"}]}"#;
+    assert_eq!(
+        code_and_message(iam.create_policy(ids, ACCOUNT, now(), NewPolicy { name: "Q", document: unversioned, ..NewPolicy::default() })),
+        ("MalformedPolicyDocument".into(), 400, "Policy document must be version 2012-10-17 or greater.".into())
+    );
 }
 
 #[test]

@@ -47,6 +47,7 @@ impl IamState {
             created: now,
             inline_policies: BTreeMap::new(),
             attached_policies: Vec::new(),
+            permissions_boundary: None,
         };
         Ok(self.users.entry(name.to_string()).or_insert(user))
     }

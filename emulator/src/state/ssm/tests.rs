@@ -72,7 +72,7 @@ impl Fixture {
     /// A role `name` trusted as `trust` says, in an instance profile of the same name.
     pub fn role_in_profile(&mut self, name: &str, trust: &str) {
         let (iam, ids) = self.world.iam_and_ids(ACCOUNT).unwrap();
-        let spec = NewRole { name, path: None, trust_policy: trust, description: None, max_session_duration: None, tags: Vec::new() };
+        let spec = NewRole { name, path: None, trust_policy: trust, description: None, max_session_duration: None, tags: Vec::new(), permissions_boundary: None };
         iam.create_role(ids, ACCOUNT, t0(), spec).unwrap();
         iam.create_instance_profile(ids, ACCOUNT, t0(), name, None, Vec::new()).unwrap();
         iam.add_role_to_instance_profile(name, name).unwrap();
