@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 
 use chrono::{DateTime, Utc};
-use wana_policy::{Decision, NamedPolicy, Outcome, RequestContext};
+use wana_policy::{Decision, Effect, NamedPolicy, Outcome, RequestContext, TraceEntry};
 
 use crate::principal::Caller;
 
@@ -59,6 +59,144 @@ pub struct AuthzRecord {
     /// assuming its role, `ec2.amazonaws.com` using a key for the caller). `None` when the caller
     /// acted itself.
     pub acting_service: Option<String>,
+    /// The policies the decision consulted, in evaluation order: the caller's identity
+    /// policies, the resource's own policy, then what a service's model consulted after the
+    /// policies (a key's grants). Empty for a service's rule and a refused authentication.
+    pub consulted: Vec<ConsultedPolicy>,
+    /// The statement that decided: the explicit Deny, or the Allow that granted access. `None`
+    /// when no statement allowed (an implicit deny), for the root user's implicit permissions,
+    /// and for decisions made outside the policies.
+    pub deciding: Option<DecidingStatement>,
+}
+
+/// What kind of policy a decision consulted, as a reader names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConsultedKind {
+    /// A policy of the user or role (inline or managed).
+    Identity,
+    /// A KMS key's key policy.
+    KeyPolicy,
+    /// A role's trust policy (`sts:AssumeRole`).
+    TrustPolicy,
+    /// An S3 bucket policy.
+    BucketPolicy,
+    /// Another resource's own policy.
+    ResourcePolicy,
+    /// A KMS key's grants, consulted when the policies leave the call only implicitly denied.
+    Grants,
+    /// The user's or role's permissions boundary, where the world has one.
+    PermissionsBoundary,
+    /// A role session's session policies.
+    SessionPolicy,
+    /// A service control policy over the caller's account.
+    ServiceControlPolicy,
+    /// A resource control policy over the resource's account.
+    ResourceControlPolicy,
+    /// A documented rule of a service's model, not a policy (SSM: a node speaks only for
+    /// itself; a recover alarm action needs no permissions).
+    ServiceRule,
+    /// The request's credentials, refused before any policy was asked.
+    Authentication,
+}
+
+impl ConsultedKind {
+    /// `identity policy`, `key policy`, `trust policy`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsultedKind::Identity => "identity policy",
+            ConsultedKind::KeyPolicy => "key policy",
+            ConsultedKind::TrustPolicy => "trust policy",
+            ConsultedKind::BucketPolicy => "bucket policy",
+            ConsultedKind::ResourcePolicy => "resource policy",
+            ConsultedKind::Grants => "grants",
+            ConsultedKind::PermissionsBoundary => "permissions boundary",
+            ConsultedKind::SessionPolicy => "session policy",
+            ConsultedKind::ServiceControlPolicy => "service control policy",
+            ConsultedKind::ResourceControlPolicy => "resource control policy",
+            ConsultedKind::ServiceRule => "service rule",
+            ConsultedKind::Authentication => "authentication",
+        }
+    }
+
+    /// The kind of a resource's own policy, from the action asked of it: a role is assumed
+    /// (`sts:`), a key used (`kms:`), a bucket or object read or written (`s3:`).
+    pub fn of_resource_policy(action: &str) -> ConsultedKind {
+        match action.split_once(':').map(|(service, _)| service) {
+            Some("sts") => ConsultedKind::TrustPolicy,
+            Some("kms") => ConsultedKind::KeyPolicy,
+            Some("s3") => ConsultedKind::BucketPolicy,
+            _ => ConsultedKind::ResourcePolicy,
+        }
+    }
+}
+
+/// One policy (or set of grants) a decision consulted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsultedPolicy {
+    pub kind: ConsultedKind,
+    /// The policy's name in traces: a managed policy's ARN, `inline:<entity>/<policy>`,
+    /// `key policy of <key ARN>`, `trust:<role>`; for grants, what was found.
+    pub name: String,
+}
+
+impl ConsultedPolicy {
+    /// A service's documented rule, in its own words.
+    pub fn rule(rule: &str) -> ConsultedPolicy {
+        ConsultedPolicy { kind: ConsultedKind::ServiceRule, name: rule.to_string() }
+    }
+
+    /// Credentials refused before any policy was asked, with the reason.
+    pub fn authentication(reason: &str) -> ConsultedPolicy {
+        ConsultedPolicy { kind: ConsultedKind::Authentication, name: reason.to_string() }
+    }
+}
+
+/// The policies an authorization question consulted: the caller's identity policies, then the
+/// resource's own policy.
+pub fn consulted_policies(identity: &[NamedPolicy], request: &AuthzRequest<'_>) -> Vec<ConsultedPolicy> {
+    let mut consulted: Vec<ConsultedPolicy> = identity
+        .iter()
+        .map(|policy| ConsultedPolicy { kind: ConsultedKind::Identity, name: policy.name.clone() })
+        .collect();
+    if let Some(policy) = request.resource_policy {
+        consulted.push(ConsultedPolicy {
+            kind: ConsultedKind::of_resource_policy(request.action),
+            name: policy.name.clone(),
+        });
+    }
+    consulted
+}
+
+/// The statement that decided, as the log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecidingStatement {
+    /// The name of the policy holding it (see [`ConsultedPolicy::name`]).
+    pub policy: String,
+    pub sid: Option<String>,
+    /// Its position in the policy, from 0.
+    pub index: usize,
+    pub effect: Effect,
+}
+
+impl DecidingStatement {
+    /// The statement that decided `decision`, if one did.
+    pub fn of(decision: &Decision) -> Option<DecidingStatement> {
+        decision.deciding_statement().map(DecidingStatement::from)
+    }
+
+    /// `key policy of <arn> statement 'Allow use' (#1)`, as the policy engine labels it.
+    pub fn label(&self) -> String {
+        match &self.sid {
+            Some(sid) if !sid.is_empty() => format!("{} statement '{}' (#{})", self.policy, sid, self.index),
+            _ => format!("{} statement #{}", self.policy, self.index),
+        }
+    }
+}
+
+impl From<&TraceEntry> for DecidingStatement {
+    fn from(entry: &TraceEntry) -> Self {
+        DecidingStatement { policy: entry.policy.clone(), sid: entry.sid.clone(), index: entry.index, effect: entry.effect }
+    }
 }
 
 /// The most recent decisions, oldest first; bounded so a long emulator run does not grow.
@@ -94,6 +232,14 @@ impl AuthzLog {
     pub fn since(&self, mark: usize) -> impl Iterator<Item = &AuthzRecord> {
         let first_kept = self.recorded - self.records.len();
         self.records.iter().skip(mark.saturating_sub(first_kept))
+    }
+
+    /// Adds to what the latest decision consulted: the policies a question asked
+    /// ([`consulted_policies`]), or what a service's model looked at afterwards (a key's grants).
+    pub fn consulted_latest(&mut self, consulted: impl IntoIterator<Item = ConsultedPolicy>) {
+        if let Some(record) = self.records.back_mut() {
+            record.consulted.extend(consulted);
+        }
     }
 
     /// The latest decision was overruled by something outside the policies that allows the
@@ -161,6 +307,8 @@ mod tests {
             explanation: "no statement allowed it".to_string(),
             via_service: None,
             acting_service: None,
+            consulted: Vec::new(),
+            deciding: None,
         }
     }
 
@@ -194,6 +342,31 @@ mod tests {
             latest.explanation,
             "allowed by grant g1 for ec2.amazonaws.com; the policies alone: no statement allowed it"
         );
+    }
+
+    #[test]
+    fn a_resource_policy_is_named_by_the_service_asked() {
+        let cases = [
+            ("sts:AssumeRole", ConsultedKind::TrustPolicy, "trust policy"),
+            ("kms:CreateGrant", ConsultedKind::KeyPolicy, "key policy"),
+            ("s3:GetObject", ConsultedKind::BucketPolicy, "bucket policy"),
+            ("sqs:SendMessage", ConsultedKind::ResourcePolicy, "resource policy"),
+        ];
+        for (action, kind, words) in cases {
+            assert_eq!(ConsultedKind::of_resource_policy(action), kind, "{action}");
+            assert_eq!(kind.as_str(), words);
+        }
+    }
+
+    #[test]
+    fn consulted_latest_adds_to_the_latest_record_only() {
+        let mut log = AuthzLog::default();
+        log.push(record("kms:CreateGrant"));
+        log.push(record("kms:Decrypt"));
+        let grants = ConsultedPolicy { kind: ConsultedKind::Grants, name: "no grants on the key".to_string() };
+        log.consulted_latest([grants.clone()]);
+        let kept: Vec<&[ConsultedPolicy]> = log.records().map(|r| r.consulted.as_slice()).collect();
+        assert_eq!(kept, [&[][..], &[grants][..]]);
     }
 
     #[test]

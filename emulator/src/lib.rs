@@ -28,5 +28,5 @@ pub use clock::Clock;
 pub use error::{AwsError, Fault};
 pub use profile::BehaviourProfile;
 pub use instances::{InstancesConfig, ScriptHost};
-pub use server::{Emulator, EmulatorConfig, MetadataEndpoint, StartError, AWS_INSTANCE_PROFILE_PROPAGATION};
+pub use server::{Emulator, EmulatorConfig, Inspector, MetadataEndpoint, StartError, AWS_INSTANCE_PROFILE_PROPAGATION};
 pub use value::Value;

@@ -142,6 +142,13 @@ impl Emulator {
         f(&world)
     }
 
+    /// A handle that reads the world after the emulator has stopped: what the harness uses to
+    /// explain a finished run from its authorization log. It keeps the world's memory alive, and
+    /// nothing else: no listener, no instance.
+    pub fn inspector(&self) -> Inspector {
+        Inspector { shared: self.shared.clone() }
+    }
+
     /// Starts the instance-metadata endpoint of one instance on a loopback port of its own
     /// (see [`crate::imds`]): unsigned, answering only about that instance. It stops when the
     /// returned handle is dropped.
@@ -186,6 +193,26 @@ impl Drop for Emulator {
             let _ = tx.send(());
         }
         self.instances.shutdown();
+    }
+}
+
+/// Reads an emulator's world, also once the emulator has stopped ([`Emulator::inspector`]).
+#[derive(Clone)]
+pub struct Inspector {
+    shared: Arc<Shared>,
+}
+
+impl Inspector {
+    /// Runs `f` with the world locked, as [`Emulator::inspect`] does.
+    pub fn inspect<R>(&self, f: impl FnOnce(&World) -> R) -> R {
+        let world = self.shared.world.lock().unwrap_or_else(|e| e.into_inner());
+        f(&world)
+    }
+}
+
+impl std::fmt::Debug for Inspector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inspector").finish_non_exhaustive()
     }
 }
 

@@ -35,6 +35,25 @@ pub struct DeniedCall {
     pub acting_service: Option<String>,
     /// Which statements took part and why none allowed it.
     pub explanation: String,
+    /// The policies the decision consulted, in evaluation order (identity policies, the key,
+    /// trust or bucket policy, a key's grants). Empty for a refusal by a service's rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consulted: Vec<ConsultedPolicy>,
+    /// The statement that decided (an explicit Deny), as `<policy> statement '<sid>' (#n)`;
+    /// `None` when no statement allowed the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deciding_statement: Option<String>,
+}
+
+/// One policy, or a key's grants, that a decision consulted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsultedPolicy {
+    /// `identity policy`, `key policy`, `trust policy`, `bucket policy`, `grants`,
+    /// `permissions boundary`, `service control policy`, ...
+    pub kind: String,
+    /// The policy's name (`inline:<entity>/<policy>`, a managed policy's ARN, `key policy of
+    /// <key ARN>`, `trust:<role>`), or for grants what was found.
+    pub name: String,
 }
 
 impl DeniedCall {
@@ -71,21 +90,30 @@ pub fn denied_calls(backend: &Backend, since: usize) -> Vec<DeniedCall> {
     let Some(emulator) = backend.emulator() else {
         return Vec::new();
     };
-    emulator.inspect(|world| {
-        world
-            .authz_log
-            .since(since)
-            .filter(|record| !record.allowed)
-            .map(|record| DeniedCall {
-                principal: record.caller_arn.clone(),
-                action: record.action.clone(),
-                resource: record.resource.clone(),
-                via_service: record.via_service.clone(),
-                acting_service: record.acting_service.clone(),
-                explanation: record.explanation.clone(),
-            })
-            .collect()
-    })
+    emulator.inspect(|world| denied_in(world, since))
+}
+
+/// Every denial of an emulator's world after `since`, oldest first.
+pub(crate) fn denied_in(world: &wana_emulator::state::World, since: usize) -> Vec<DeniedCall> {
+    world
+        .authz_log
+        .since(since)
+        .filter(|record| !record.allowed)
+        .map(|record| DeniedCall {
+            principal: record.caller_arn.clone(),
+            action: record.action.clone(),
+            resource: record.resource.clone(),
+            via_service: record.via_service.clone(),
+            acting_service: record.acting_service.clone(),
+            explanation: record.explanation.clone(),
+            consulted: record
+                .consulted
+                .iter()
+                .map(|c| ConsultedPolicy { kind: c.kind.as_str().to_string(), name: c.name.clone() })
+                .collect(),
+            deciding_statement: record.deciding.as_ref().map(|d| d.label()),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -105,6 +133,8 @@ mod tests {
             via_service: Some("ec2.us-east-1.amazonaws.com".into()),
             acting_service: None,
             explanation: "no statement allowed kms:CreateGrant".into(),
+            consulted: Vec::new(),
+            deciding_statement: None,
         };
         assert_eq!(
             call.sentence(),

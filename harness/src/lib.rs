@@ -8,6 +8,7 @@
 //! - [`outcome`]: recording each step with the exact AWS error text.
 //! - [`verdict`], [`report`], [`redact`]: what a run concluded and how it is shown safely.
 //! - [`aws_cli`]: driving the real AWS CLI in an isolated environment.
+//! - [`explain`], [`explanation`]: the denied calls of a run on the emulator, and who made them.
 //! - [`wait`]: polling with intervals, backoff and total timeouts, on every backend.
 //! - [`resources`]: the run id in names and tags, and the ledger line before each create.
 //! - [`sandbox`]: real AWS accounts behind guard rails, and cleanup of what runs left.
@@ -19,6 +20,7 @@ pub mod backend_kind;
 pub mod endpoint;
 pub mod error;
 pub mod explain;
+pub mod explanation;
 pub mod interrupt;
 pub mod outcome;
 pub mod principal;

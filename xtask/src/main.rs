@@ -10,6 +10,7 @@ mod bench;
 mod catalog;
 mod emulator;
 mod endpoints;
+mod explain;
 mod nightly;
 mod out;
 mod repro;
@@ -44,6 +45,9 @@ enum Command {
     Show(catalog::ShowArgs),
     /// Reproduce a trap: provision, trigger, observe, fix, verify, tear down.
     Repro(repro::ReproArgs),
+    /// Run a trap on the emulator and explain every denied call: who, what, which policies
+    /// were consulted, which statement decided.
+    Explain(explain::ExplainArgs),
     /// Run the traps for CI: junit.xml, results.json and the drift report (report.md) in --out.
     Nightly(nightly::NightlyArgs),
     /// Serve the emulator for the AWS CLI or an SDK, or print the environment to reach it.
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
         Command::List => catalog::list(),
         Command::Show(args) => catalog::show(&args),
         Command::Repro(args) => repro::run(&args),
+        Command::Explain(args) => explain::run(&args),
         Command::Nightly(args) => nightly::run(&args),
         Command::Emulator(args) => emulator::run(&args),
         Command::Test(args) => test_command::run(&args),

@@ -1,6 +1,7 @@
 //! One file per AWS service: each translates decoded requests into changes of the world
 //! (`crate::state`) and answers with a protocol-neutral [`Value`].
 
+pub mod authorization_message;
 pub mod autoscaling;
 pub mod cloudformation;
 pub mod cloudwatch;

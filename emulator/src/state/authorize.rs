@@ -34,6 +34,7 @@ impl World {
         let policies = self.service_request_policies(request.action, request.resource_account);
         let decision = policies.evaluate(&context, resource_side(request));
         self.record(service.to_string(), Some(service), via_service(&request.context), request, &decision);
+        self.authz_log.consulted_latest(consulted(&policies, request));
         decision
     }
 
@@ -48,6 +49,8 @@ impl World {
             explanation: rule.to_string(),
             via_service: None,
             acting_service: Some(acting_service.to_string()),
+            consulted: vec![crate::authz::ConsultedPolicy::rule(rule)],
+            deciding: None,
         });
     }
 
@@ -64,6 +67,8 @@ impl World {
             explanation: rule.to_string(),
             via_service: None,
             acting_service: None,
+            consulted: vec![crate::authz::ConsultedPolicy::rule(rule)],
+            deciding: None,
         });
     }
 
@@ -79,6 +84,8 @@ impl World {
             explanation: format!("not authenticated: {reason}"),
             via_service: None,
             acting_service: None,
+            consulted: vec![crate::authz::ConsultedPolicy::authentication(reason)],
+            deciding: None,
         });
     }
 
@@ -106,6 +113,8 @@ impl World {
             explanation: decision.explain(),
             via_service,
             acting_service: acting_service.map(str::to_string),
+            consulted: Vec::new(),
+            deciding: crate::authz::DecidingStatement::of(decision),
         });
     }
 
@@ -163,6 +172,7 @@ impl World {
         // A forward-access call went via the acting service even where no condition key says so.
         let via = via_service(&request.context).or_else(|| caller.via_service.clone());
         self.record(principal.arn(), caller.via_service.as_deref(), via, request, &decision);
+        self.authz_log.consulted_latest(consulted(&policies, request));
         decision
     }
 }
@@ -174,4 +184,25 @@ fn resource_side<'a>(request: &AuthzRequest<'a>) -> ResourceSide<'a> {
         account: request.resource_account,
         authoritative: request.resource_policy_is_authoritative,
     }
+}
+
+/// What a decision consulted, for the log: the identity policies and the resource's own policy
+/// (`crate::authz::consulted_policies`), then the permissions boundary, the session policies and
+/// the organization's SCPs and RCPs where the request met them.
+fn consulted(policies: &super::layers::RequestPolicies, request: &AuthzRequest<'_>) -> Vec<crate::authz::ConsultedPolicy> {
+    use crate::authz::{ConsultedKind, ConsultedPolicy};
+    let mut consulted = crate::authz::consulted_policies(&policies.identity, request);
+    let named = |kind, name: &str| ConsultedPolicy { kind, name: name.to_string() };
+    consulted.extend(policies.boundary.iter().map(|p| named(ConsultedKind::PermissionsBoundary, &p.name)));
+    consulted.extend(policies.session.iter().map(|p| named(ConsultedKind::SessionPolicy, &p.name)));
+    let organization = &policies.organization;
+    for (kind, levels) in [
+        (ConsultedKind::ServiceControlPolicy, &organization.scp_levels),
+        (ConsultedKind::ResourceControlPolicy, &organization.rcp_levels),
+    ] {
+        for level in levels.iter().flatten() {
+            consulted.extend(level.policies.iter().map(|p| named(kind, &format!("{} (attached to {})", p.name, level.target))));
+        }
+    }
+    consulted
 }

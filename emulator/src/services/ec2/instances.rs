@@ -129,7 +129,7 @@ pub(super) fn instance_profile(world: &mut World, call: &Call<'_>, spec: &Value)
         request.context.push(("iam:PassedToService", "ec2.amazonaws.com".to_string()));
         let decision = world.authorize(call.facts(), &request);
         if !decision.is_allowed() {
-            return Err(unauthorized(call, "iam:PassRole", &role_arn, &decision));
+            return Err(unauthorized(world, call, &request, &decision));
         }
     }
     Ok(InstanceProfileAssociation { arn: profile.arn.clone(), id: profile.id.clone() })

@@ -19,8 +19,7 @@
 //! and their launch permissions) and `snapshots` (EBS snapshots and their create volume
 //! permissions) hold the other operations.
 
-use base64::Engine as _;
-use wana_policy::{Decision, Outcome};
+use wana_policy::Decision;
 
 use crate::{
     authz::{denied_message, AuthzRequest},
@@ -29,7 +28,10 @@ use crate::{
     value::Value,
 };
 
-use super::Call;
+use super::{
+    authorization_message::{self, Refused},
+    Call,
+};
 
 mod decode;
 mod encode;
@@ -164,31 +166,19 @@ fn authorize(
     if decision.is_allowed() {
         Ok(())
     } else {
-        Err(unauthorized(call, action, resource, &decision))
+        Err(unauthorized(world, call, &request, &decision))
     }
 }
 
 /// EC2's form of an access denial: the IAM sentence inside EC2's own, followed by the
-/// authorization message encoded. AWS encrypts that message for `sts:DecodeAuthorizationMessage`;
-/// here it is the same JSON document in URL-safe base64, deterministic and without secrets.
-fn unauthorized(call: &Call<'_>, action: &str, resource: &str, decision: &Decision) -> AwsError {
+/// authorization message, encoded from the same decision so that only STS
+/// `DecodeAuthorizationMessage` in the caller's account reads it
+/// (`super::authorization_message`).
+fn unauthorized(world: &World, call: &Call<'_>, request: &AuthzRequest<'_>, decision: &Decision) -> AwsError {
     let principal = &call.caller.principal;
-    let arn = principal.arn();
-    let sentence = denied_message(&arn, action, resource, decision);
-    let explicit_deny = matches!(decision.outcome, Outcome::ExplicitDeny { .. });
-    let decoded = serde_json::json!({
-        "allowed": false,
-        "explicitDeny": explicit_deny,
-        "matchedStatements": { "items": [] },
-        "failures": { "items": [] },
-        "context": {
-            "principal": { "id": principal.user_id(), "arn": arn },
-            "action": action,
-            "resource": resource,
-            "conditions": { "items": [] },
-        },
-    });
-    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(decoded.to_string());
+    let sentence = denied_message(&principal.arn(), request.action, request.resource, decision);
+    let refused = Refused { principal, access_key_id: &call.caller.access_key_id, service: "ec2", region: call.region, request };
+    let encoded = authorization_message::encode(world, &refused, decision);
     AwsError::new(
         "UnauthorizedOperation",
         403,

@@ -1,10 +1,13 @@
 //! STS over awsQuery: who am I, and role assumption with trust-policy evaluation and session
-//! policies (`session_policies`).
+//! policies (`session_policies`); `decode` decodes the authorization messages of EC2's denials.
 
+mod decode;
 pub mod session_policies;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_decode;
 
 use chrono::Duration;
 
@@ -25,6 +28,7 @@ pub fn handle(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsErr
     Some(match call.action {
         "GetCallerIdentity" => Ok(get_caller_identity(call)),
         "AssumeRole" => assume_role(world, call),
+        "DecodeAuthorizationMessage" => decode::decode_authorization_message(world, call),
         _ => return None,
     })
 }

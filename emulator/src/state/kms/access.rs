@@ -31,7 +31,7 @@ use super::{
     NewGrant,
 };
 use crate::{
-    authz::{denied_message, AuthzRequest, RequestFacts},
+    authz::{denied_message, AuthzRequest, ConsultedKind, ConsultedPolicy, RequestFacts},
     error::AwsError,
     principal::Principal,
     state::World,
@@ -199,11 +199,22 @@ pub fn authorize_key(
             );
             // The policies' implicit deny was logged; the log must say the call went through.
             let by = format!("grant {} for {}", grant.id, grant.grantee);
+            world.authz_log.consulted_latest([ConsultedPolicy { kind: ConsultedKind::Grants, name: by.clone() }]);
             world.authz_log.allow_latest(&by);
             return Ok(());
         }
+        world.authz_log.consulted_latest([ConsultedPolicy { kind: ConsultedKind::Grants, name: no_grant_found(&key) }]);
     }
     Err(errors::access_denied(denied_message(&facts.caller.principal.arn(), action, &key.arn, &decision)))
+}
+
+/// What the log says of a key's grants when none allowed the call.
+fn no_grant_found(key: &Key) -> String {
+    match key.grants.len() {
+        0 => "no grants on the key".to_string(),
+        1 => "1 grant on the key, not for this caller and operation".to_string(),
+        n => format!("{n} grants on the key, none for this caller and operation"),
+    }
 }
 
 /// An identity-policy-only question (`kms:CreateKey`, `kms:ListKeys`, aliases), answered in

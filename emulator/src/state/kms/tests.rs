@@ -614,3 +614,35 @@ fn a_user_without_permission_may_not_create_keys() {
         )
     );
 }
+
+/// The log names what a decision consulted: the caller's identity policies, the key policy,
+/// then, for what the policies left implicitly denied, the key's grants; and the statement that
+/// decided an allow.
+#[test]
+fn the_log_names_the_policies_and_grants_consulted() {
+    use crate::authz::{ConsultedKind, ConsultedPolicy};
+
+    let mut world = world();
+    let admin = admin(&world, A);
+    let key = new_key(&mut world, &admin, None);
+    let allowed = world.authz_log.records().last().unwrap().clone();
+    assert_eq!(allowed.action, "kms:CreateKey");
+    let deciding = allowed.deciding.expect("an allow names its statement");
+    assert_eq!(deciding.policy, "arn:aws:iam::aws:policy/AdministratorAccess");
+    assert_eq!(deciding.label(), "arn:aws:iam::aws:policy/AdministratorAccess statement #0");
+
+    let ops = role(&mut world, A, "Ops", Some(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:DescribeKey","Resource":"*"}]}"#));
+    use_key_via_service(&mut world, facts(&ops), &key.arn, EC2).unwrap_err();
+    let denied = world.authz_log.records().filter(|r| !r.allowed).last().unwrap();
+    assert_eq!(denied.action, "kms:CreateGrant");
+    assert_eq!(denied.deciding, None);
+    let consulted = |kind, name: &str| ConsultedPolicy { kind, name: name.to_string() };
+    assert_eq!(
+        denied.consulted,
+        [
+            consulted(ConsultedKind::Identity, "inline:Ops/inline"),
+            consulted(ConsultedKind::KeyPolicy, &format!("key policy of {}", key.arn)),
+            consulted(ConsultedKind::Grants, "no grants on the key"),
+        ]
+    );
+}
