@@ -8,28 +8,14 @@
 //! without a boundary carries no value, so a policy that demands one
 //! (`StringEquals iam:PermissionsBoundary`) does not match it.
 
-use super::{authorize, entity::Entity, validate::Validation, Target};
+use super::{
+    authorize,
+    entity::{Entity, BOUNDARY_KEY},
+    validate::Validation,
+};
 use crate::{error::AwsError, services::Call, state::World, value::Value};
 
 /// The condition key naming a permissions boundary.
-pub(super) const BOUNDARY_KEY: &str = "iam:PermissionsBoundary";
-
-/// `target` with the entity's current boundary as `iam:PermissionsBoundary`, if it has one.
-pub(super) fn with_current_boundary(world: &World, account: &str, entity: Entity, name: &str, target: Target) -> Target {
-    match current_boundary(world, account, entity, name) {
-        Some(arn) => target.with(BOUNDARY_KEY, arn),
-        None => target,
-    }
-}
-
-fn current_boundary(world: &World, account: &str, entity: Entity, name: &str) -> Option<String> {
-    let iam = world.iam(account).ok()?;
-    match entity {
-        Entity::User => iam.user(name).ok()?.permissions_boundary.clone(),
-        Entity::Role => iam.role(name).ok()?.permissions_boundary.clone(),
-    }
-}
-
 /// `PermissionsBoundary` of a request, checked as IAM's `arnType` (20 to 2048 characters).
 pub(super) fn boundary_param<'a>(call: &Call<'a>, validation: &mut Validation) -> Option<&'a str> {
     let arn = call.optional("PermissionsBoundary")?;
@@ -60,7 +46,7 @@ pub(super) fn delete_boundary(world: &mut World, call: &Call<'_>, entity: Entity
     let name = call.required(member)?;
     Validation::new().name(validation_member, name, 64).finish()?;
     let account = call.account();
-    let target = with_current_boundary(world, account, entity, name, entity.target(world, account, name));
+    let target = entity.target_with_boundary(world, account, name);
     authorize(world, call, &entity.action("Delete", "PermissionsBoundary"), target)?;
     let iam = world.iam_mut(account)?;
     match entity {

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 
 use super::{
     authorize,
-    boundaries::with_current_boundary,
     output::tag_values,
     paging::{list_output, page_request, paginate},
     required_tags, role_target, tag_keys_param, user_target,
@@ -216,7 +215,7 @@ pub(super) fn put_inline_policy(world: &mut World, call: &Call<'_>, entity: Enti
         .document("policyDocument", document)
         .finish()?;
     let account = call.account();
-    let target = with_current_boundary(world, account, entity, name, entity.target(world, account, name));
+    let target = entity.target_with_boundary(world, account, name);
     authorize(world, call, &entity.action("Put", "Policy"), target)?;
     entity.put_policy(world.iam_mut(account)?, name, policy_name, document)?;
     Ok(Value::structure())
@@ -251,7 +250,7 @@ pub(super) fn delete_inline_policy(world: &mut World, call: &Call<'_>, entity: E
     let policy_name = call.required("PolicyName")?;
     Validation::new().name("policyName", policy_name, 128).finish()?;
     let account = call.account();
-    let target = with_current_boundary(world, account, entity, name, entity.target(world, account, name));
+    let target = entity.target_with_boundary(world, account, name);
     authorize(world, call, &entity.action("Delete", "Policy"), target)?;
     entity.delete_policy(world.iam_mut(account)?, name, policy_name)?;
     Ok(Value::structure())
@@ -313,4 +312,29 @@ pub(super) fn list_attached_policies(world: &mut World, call: &Call<'_>, entity:
             .collect(),
         next,
     ))
+}
+
+pub(super) const BOUNDARY_KEY: &str = "iam:PermissionsBoundary";
+
+/// `target` with the entity's current boundary as `iam:PermissionsBoundary`, if it has one.
+fn with_current_boundary(world: &World, account: &str, entity: Entity, name: &str, target: Target) -> Target {
+    match current_boundary(world, account, entity, name) {
+        Some(arn) => target.with(BOUNDARY_KEY, arn),
+        None => target,
+    }
+}
+
+fn current_boundary(world: &World, account: &str, entity: Entity, name: &str) -> Option<String> {
+    let iam = world.iam(account).ok()?;
+    match entity {
+        Entity::User => iam.user(name).ok()?.permissions_boundary.clone(),
+        Entity::Role => iam.role(name).ok()?.permissions_boundary.clone(),
+    }
+}
+
+impl Entity {
+    /// The entity's authorization target with its current boundary as `iam:PermissionsBoundary`.
+    pub(super) fn target_with_boundary(self, world: &World, account: &str, name: &str) -> Target {
+        with_current_boundary(world, account, self, name, self.target(world, account, name))
+    }
 }

@@ -4,7 +4,8 @@
 
 use super::{
     authorize,
-    boundaries::{boundary_param, BOUNDARY_KEY},
+    boundaries::boundary_param,
+    entity::BOUNDARY_KEY,
     now,
     output::{role_value, RoleView},
     paging::{list_output, page_request, paginate},

@@ -3,7 +3,8 @@
 
 use super::{
     authorize,
-    boundaries::{boundary_param, BOUNDARY_KEY},
+    boundaries::boundary_param,
+    entity::BOUNDARY_KEY,
     now,
     output::{listed_user_value, user_value},
     paging::{list_output, page_request, paginate},
