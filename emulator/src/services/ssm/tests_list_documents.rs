@@ -55,21 +55,21 @@ fn error(result: Result<Value, AwsError>) -> (String, String) {
 
 fn fixture() -> Fixture {
     let mut fx = Fixture::new();
-    create(&mut fx, "wana-runcommand-shadow-credentials-abcdefgh-upload", &[("wana:run-id", "wana-runcommand-shadow-credentials-abcdefgh")]);
+    create(&mut fx, "wana-some-trap-abcdefgh-upload", &[("wana:run-id", "wana-some-trap-abcdefgh")]);
     create(&mut fx, "Deploy", &[("team", "blue")]);
     fx
 }
 
 #[rstest]
-#[case::everything(Value::structure(), &["AWS-RunShellScript", "Deploy", "wana-runcommand-shadow-credentials-abcdefgh-upload"])]
-#[case::own(filters(&[("Owner", &["Self"])]), &["Deploy", "wana-runcommand-shadow-credentials-abcdefgh-upload"])]
+#[case::everything(Value::structure(), &["AWS-RunShellScript", "Deploy", "wana-some-trap-abcdefgh-upload"])]
+#[case::own(filters(&[("Owner", &["Self"])]), &["Deploy", "wana-some-trap-abcdefgh-upload"])]
 #[case::amazons(filters(&[("Owner", &["Amazon"])]), &["AWS-RunShellScript"])]
-#[case::legacy_owner(legacy("Owner", "Self"), &["Deploy", "wana-runcommand-shadow-credentials-abcdefgh-upload"])]
-#[case::name_prefix(filters(&[("Name", &["wana-"])]), &["wana-runcommand-shadow-credentials-abcdefgh-upload"])]
+#[case::legacy_owner(legacy("Owner", "Self"), &["Deploy", "wana-some-trap-abcdefgh-upload"])]
+#[case::name_prefix(filters(&[("Name", &["wana-"])]), &["wana-some-trap-abcdefgh-upload"])]
 #[case::legacy_name(legacy("Name", "AWS-"), &["AWS-RunShellScript"])]
 #[case::tag(filters(&[("tag:team", &["red", "blue"])]), &["Deploy"])]
 #[case::all_keys_hold(filters(&[("Owner", &["Self"]), ("Name", &["AWS"])]), &[])]
-#[case::type_and_platform(filters(&[("DocumentType", &["Command"]), ("PlatformTypes", &["Linux"])]), &["AWS-RunShellScript", "Deploy", "wana-runcommand-shadow-credentials-abcdefgh-upload"])]
+#[case::type_and_platform(filters(&[("DocumentType", &["Command"]), ("PlatformTypes", &["Linux"])]), &["AWS-RunShellScript", "Deploy", "wana-some-trap-abcdefgh-upload"])]
 fn filters_select_documents(#[case] params: Value, #[case] expected: &[&str]) {
     let mut fx = fixture();
     assert_eq!(names(&fx.ssm(at(1), "ListDocuments", params).unwrap()), expected);
