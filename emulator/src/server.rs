@@ -214,6 +214,12 @@ pub struct Inspector {
 }
 
 impl Inspector {
+    /// How many HTTP requests were answered with an injected fault, as
+    /// [`Emulator::faults_injected`] says.
+    pub fn faults_injected(&self) -> u64 {
+        self.shared.faults.faulted()
+    }
+
     /// Runs `f` with the world locked, as [`Emulator::inspect`] does.
     pub fn inspect<R>(&self, f: impl FnOnce(&World) -> R) -> R {
         let world = self.shared.world.lock().unwrap_or_else(|e| e.into_inner());
