@@ -242,6 +242,15 @@ impl AuthzLog {
         }
     }
 
+    /// Adds why the latest decision was made as it was when something outside the policies
+    /// bore on it (a change not yet propagated).
+    pub fn note_latest(&mut self, note: &str) {
+        if let Some(record) = self.records.back_mut() {
+            record.explanation = format!("{}; {note}", record.explanation);
+            record.consulted.push(ConsultedPolicy::rule(note));
+        }
+    }
+
     /// The latest decision was overruled by something outside the policies that allows the
     /// call (a KMS grant): record it as allowed, keeping what the policies alone said.
     pub fn allow_latest(&mut self, by: &str) {

@@ -94,6 +94,11 @@ async fn answer(shared: &Shared, peer: SocketAddr, request: Request<Incoming>) -
         Ok(collected) => collected.to_bytes(),
         Err(_) => return too_large(),
     };
+    // Injected latency: wall time, before the world is locked.
+    let latency = shared.faults.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let request = HttpRequest { parts: &parts, body: &body, peer };
     let encoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch::dispatch(shared, &request)))
         .unwrap_or_else(|_| dispatch::internal_failure());

@@ -14,10 +14,12 @@ use crate::{
     value::Value,
 };
 
-/// What every connection task shares: the world behind its one lock, and the clock.
+/// What every connection task shares: the world behind its one lock, the clock, and the faults
+/// injected into HTTP requests (none by default).
 pub(crate) struct Shared {
     pub world: Mutex<World>,
     pub clock: Clock,
+    pub faults: crate::faults::FaultInjector,
 }
 
 /// An HTTP request whose body has been read.
@@ -107,6 +109,11 @@ pub(crate) fn dispatch(shared: &Shared, request: &HttpRequest<'_>) -> EncodedRes
         Ok(caller) => caller,
         Err(failure) => return fail(failure.to_aws_error(protocol)),
     };
+    // An injected fault is answered here: authenticated, not yet decoded or handled.
+    if let Some(kind) = shared.faults.next(&caller.access_key_id) {
+        tracing::info!(service = wire.signing_name, ?kind, "fault injected");
+        return fail(crate::faults::fault_error(service, kind));
+    }
 
     // S3 verifies the payload against `x-amz-content-sha256` and decodes aws-chunked bodies;
     // a trailing checksum then reads as the header it stands for.

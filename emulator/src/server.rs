@@ -45,6 +45,9 @@ pub struct EmulatorConfig {
     /// CLI they see (see [`crate::instances`]). The default runs them in sandboxes where this
     /// machine can make them.
     pub instances: InstancesConfig,
+    /// Faults injected into HTTP requests and the propagation windows they open (see
+    /// [`crate::faults`]); none by default.
+    pub faults: crate::faults::FaultProfile,
 }
 
 impl Default for EmulatorConfig {
@@ -56,6 +59,7 @@ impl Default for EmulatorConfig {
             latency_scale: 1,
             instance_profile_propagation: AWS_INSTANCE_PROFILE_PROPAGATION,
             instances: InstancesConfig::default(),
+            faults: crate::faults::FaultProfile::default(),
         }
     }
 }
@@ -95,9 +99,11 @@ impl Emulator {
                     .with_instance_profile_propagation(
                         chrono::Duration::from_std(config.instance_profile_propagation)
                             .unwrap_or(chrono::Duration::MAX),
-                    ),
+                    )
+                    .with_propagation(crate::state::Propagation::of(&config.faults)),
             ),
             clock,
+            faults: crate::faults::FaultInjector::new(config.faults),
         });
         let (shutdown, mut stop) = tokio::sync::oneshot::channel::<()>();
         let accept_shared = shared.clone();
@@ -114,7 +120,7 @@ impl Emulator {
             }
         });
         let instances = Runtime::start(shared.clone(), &config.instances, addr.port());
-        tracing::info!(%addr, profile = %config.profile, "emulator listening");
+        tracing::info!(%addr, profile = %config.profile, faults = %config.faults, "emulator listening");
         Ok(Emulator { addr, shared, profile: config.profile, shutdown: Some(shutdown), instances })
     }
 
@@ -133,6 +139,11 @@ impl Emulator {
 
     pub fn profile(&self) -> BehaviourProfile {
         self.profile
+    }
+
+    /// How many HTTP requests were answered with an injected fault (see [`crate::faults`]).
+    pub fn faults_injected(&self) -> u64 {
+        self.shared.faults.faulted()
     }
 
     /// Runs `f` with the world locked: for tests and for the harness to read what the
@@ -203,6 +214,12 @@ pub struct Inspector {
 }
 
 impl Inspector {
+    /// How many HTTP requests were answered with an injected fault, as
+    /// [`Emulator::faults_injected`] says.
+    pub fn faults_injected(&self) -> u64 {
+        self.shared.faults.faulted()
+    }
+
     /// Runs `f` with the world locked, as [`Emulator::inspect`] does.
     pub fn inspect<R>(&self, f: impl FnOnce(&World) -> R) -> R {
         let world = self.shared.world.lock().unwrap_or_else(|e| e.into_inner());

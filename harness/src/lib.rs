@@ -21,6 +21,7 @@ pub mod endpoint;
 pub mod error;
 pub mod explain;
 pub mod explanation;
+pub mod faults;
 pub mod interrupt;
 pub mod outcome;
 pub mod principal;
@@ -51,4 +52,4 @@ pub use wait::{Polling, Waiter};
 pub use resources::{EXPIRES_AT_TAG, RUN_ID_TAG, TRAP_TAG};
 pub use sandbox::ledger::ResourceKind;
 /// Re-exported so scenario crates name profiles without depending on the emulator.
-pub use wana_emulator::BehaviourProfile;
+pub use wana_emulator::{BehaviourProfile, FaultProfile};

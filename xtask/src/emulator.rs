@@ -42,6 +42,15 @@ pub struct EmulatorArgs {
     /// --latency-scale like AWS's other latencies. 0 makes new profiles usable at once.
     #[arg(long, value_name = "SECONDS", default_value_t = AWS_INSTANCE_PROFILE_PROPAGATION.as_secs(), value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub instance_profile_propagation: u64,
+    /// Inject faults into HTTP requests: `standard`, or e.g.
+    /// `throttle=1/5,error=1/7,latency=20ms,iam-propagation=10s,grant-propagation=5s,role-propagation=10s`
+    /// (ARCHITECTURE.md, "Fault injection"). Propagation windows are emulator time, not scaled.
+    #[arg(long, value_name = "SPEC", value_parser = parse_faults)]
+    pub faults: Option<wana_emulator::FaultProfile>,
+}
+
+fn parse_faults(text: &str) -> Result<wana_emulator::FaultProfile, String> {
+    text.parse().map_err(|err| format!("{err}"))
 }
 
 fn parse_profile(text: &str) -> Result<BehaviourProfile, String> {
@@ -60,6 +69,7 @@ pub fn run(args: &EmulatorArgs) -> anyhow::Result<ExitCode> {
                 profile: args.profile,
                 latency_scale: args.latency_scale,
                 instance_profile_propagation: std::time::Duration::from_secs(args.instance_profile_propagation),
+                faults: args.faults.unwrap_or_default(),
                 ..EmulatorConfig::default()
             };
             crate::runtime()?.block_on(serve(config))?;
@@ -98,6 +108,7 @@ fn print_env(account: &str, port: u16) -> anyhow::Result<String> {
 async fn serve(config: EmulatorConfig) -> anyhow::Result<()> {
     let (port, profile, latency_scale) = (config.port, config.profile, config.latency_scale);
     let propagation = config.instance_profile_propagation;
+    let faults = config.faults;
     let emulator = Emulator::start(config)
         .await
         .with_context(|| format!("cannot start the emulator on 127.0.0.1:{port}"))?;
@@ -114,6 +125,9 @@ async fn serve(config: EmulatorConfig) -> anyhow::Result<()> {
             "A new instance profile is unknown to EC2 for {:.1} s, as on AWS (--instance-profile-propagation 0 to skip).",
             propagation.as_secs_f64() / f64::from(latency_scale.max(1))
         );
+    }
+    if !faults.is_none() {
+        outln!("Faults injected: {faults} (the AWS CLI and SDKs retry them).");
     }
     outln!();
     out!("{}", accounts_table());

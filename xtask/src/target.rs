@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use wana_harness::{
     run_scenario_at, run_scenario_on, sandbox::Connected, Backend, BackendKind, BehaviourProfile,
-    RunReport, Scenario,
+    FaultProfile, RunReport, Scenario,
 };
 
 use crate::UsageError;
@@ -24,6 +24,15 @@ pub struct TargetArgs {
     /// Do not ask before acting on the sandbox accounts (also skipped when CI=true).
     #[arg(long)]
     pub yes: bool,
+    /// Inject faults into the emulator of each run: `standard`, or e.g.
+    /// `throttle=1/5,error=1/7,latency=20ms,iam-propagation=10s,grant-propagation=5s,role-propagation=10s`
+    /// (ARCHITECTURE.md, "Fault injection"). Emulator backend only.
+    #[arg(long, value_name = "SPEC", value_parser = parse_faults)]
+    pub faults: Option<FaultProfile>,
+}
+
+fn parse_faults(text: &str) -> Result<FaultProfile, String> {
+    text.parse().map_err(|err| format!("{err}"))
 }
 
 impl TargetArgs {
@@ -41,6 +50,9 @@ impl TargetArgs {
                 "--backend endpoint needs --endpoint URL (or AWS_ENDPOINT_URL)".into(),
             ));
         }
+        if self.faults.is_some() && backend != BackendKind::Emulator {
+            return Err(UsageError(format!("--faults is for --backend emulator, not {backend}")));
+        }
         if (self.config.is_some() || self.yes) && backend != BackendKind::Sandbox {
             return Err(UsageError(format!(
                 "--config and --yes are for --backend sandbox, not {backend}"
@@ -56,6 +68,7 @@ pub struct Target {
     kind: BackendKind,
     endpoint: Option<String>,
     sandbox: Option<Connected>,
+    faults: Option<FaultProfile>,
 }
 
 impl Target {
@@ -73,6 +86,7 @@ impl Target {
             kind,
             endpoint: args.endpoint.clone(),
             sandbox,
+            faults: args.faults,
         })
     }
 
@@ -103,6 +117,9 @@ impl Target {
 
     /// One run of `scenario` under `profile`.
     pub async fn run(&self, scenario: &dyn Scenario, profile: BehaviourProfile) -> RunReport {
+        if let Some(faults) = self.faults {
+            return wana_harness::faults::run_scenario_with_faults(scenario, profile, faults).await;
+        }
         match &self.sandbox {
             Some(connected) => {
                 run_scenario_on(scenario, Backend::from_sandbox(profile, connected.clone())).await

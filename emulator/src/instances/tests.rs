@@ -54,7 +54,7 @@ impl Runtime {
         let instance_id = fx.launch(Some(ROLE));
         fx.world.run_due(at(10));
         let admin = fx.admin();
-        let shared = Arc::new(Shared { world: std::sync::Mutex::new(fx.world), clock: Clock::default() });
+        let shared = Arc::new(Shared { world: std::sync::Mutex::new(fx.world), clock: Clock::default(), faults: Default::default() });
         let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/wana/runtime-tests");
         std::fs::create_dir_all(&base).unwrap();
         let dir = tempfile::tempdir_in(base).unwrap();

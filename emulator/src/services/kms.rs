@@ -17,6 +17,14 @@ use crate::{
 use super::Call;
 
 pub fn handle(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsError>> {
+    let tokens = match Input(call.params).strings("GrantTokens") {
+        Ok(tokens) => tokens,
+        Err(error) => return Some(Err(error)),
+    };
+    kms::with_grant_tokens(world, tokens, |world| handle_action(world, call))
+}
+
+fn handle_action(world: &mut World, call: &Call<'_>) -> Option<Result<Value, AwsError>> {
     let facts = call.facts();
     let input = Input(call.params);
     Some(match call.action {
@@ -420,8 +428,7 @@ fn create_grant(world: &mut World, call: &Call<'_>, input: &Input<'_>) -> Result
         constraints: constraints_of(input.0.get("Constraints"))?,
         name: input.string("Name").map(str::to_string),
     };
-    // Grants take effect at once here; grant tokens are accepted and need not be used.
-    let _tokens = input.strings("GrantTokens")?;
+    // Grant tokens (`GrantTokens`) are read for every request in `handle`.
     // A service creating a grant for its caller (a forward access session) calls through its
     // regional endpoint: that is what `kms:ViaService` and `kms:GrantIsForAWSResource` test.
     let via = call.caller.via_service.as_deref().map(|service| crate::port::via_endpoint(service, call.region));

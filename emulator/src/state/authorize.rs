@@ -162,17 +162,25 @@ impl World {
             context = context.with_key(key, value);
         }
         let context = with_request_keys(context, request);
-        let policies = self.request_policies(Gathering {
+        let mut policies = self.request_policies(Gathering {
             principal,
             access_key_id: Some(&caller.access_key_id),
             action: request.action,
             resource_account: request.resource_account,
         });
+        // A change of the identity policies still propagating: the previous ones decide.
+        let unpropagated = self.unpropagated_identity(principal, facts.now);
+        if let Some((previous, _)) = &unpropagated {
+            policies.identity.clone_from(previous);
+        }
         let decision = policies.evaluate(&context, resource_side(request));
         // A forward-access call went via the acting service even where no condition key says so.
         let via = via_service(&request.context).or_else(|| caller.via_service.clone());
         self.record(principal.arn(), caller.via_service.as_deref(), via, request, &decision);
         self.authz_log.consulted_latest(consulted(&policies, request));
+        if let Some((_, until)) = unpropagated {
+            self.authz_log.note_latest(&super::propagation::not_propagated_note(&principal.arn(), until));
+        }
         decision
     }
 }

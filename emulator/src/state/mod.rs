@@ -17,12 +17,14 @@ pub mod iam;
 pub mod kms;
 pub mod metadata;
 pub mod organizations;
+pub mod propagation;
 pub mod simulator;
 pub mod s3;
 pub mod scheduler;
 pub mod ssm;
 mod world;
 
+pub use propagation::{EntityKind, Propagation};
 pub use world::{
     parse_document, AccessKey, Account, KeyOwner, KeyStatus, Port, Regional, Session, SessionPolicies, World,
 };

@@ -49,6 +49,11 @@ pub struct World {
     pub s3: super::s3::State,
     /// The AWS Organization over the built-in accounts, once one is created.
     pub organization: Option<super::organizations::Organization>,
+    /// AWS's propagation windows a fault profile opens (see [`super::propagation`]).
+    pub(super) propagation: super::propagation::Propagation,
+    /// The grant tokens of the KMS request being handled (`GrantTokens`), which make a grant
+    /// usable before it has propagated (see [`super::kms::with_grant_tokens`]).
+    pub(crate) presented_grant_tokens: Vec<String>,
 }
 
 /// The pipeline inner calls go through.
@@ -194,6 +199,8 @@ impl World {
             ssm_jobs: Default::default(),
             s3: Default::default(),
             organization: None,
+            propagation: Default::default(),
+            presented_grant_tokens: Vec::new(),
         };
         for info in DEFAULT_ACCOUNTS {
             let mut account =

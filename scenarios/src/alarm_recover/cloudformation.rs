@@ -2,9 +2,9 @@
 
 use aws_sdk_cloudformation::types::{ResourceStatus, Stack, StackStatus};
 use serde_json::{json, Value};
-use wana_harness::{HarnessError, ResourceKind, RunContext};
+use wana_harness::{BackendKind, HarnessError, ResourceKind, RunContext};
 
-use super::{Actor, EC2_JSON, EC2_UPDATE_JSON, RENEWED_ALARM, STACK_WAIT};
+use super::{Actor, EC2_JSON, EC2_UPDATE_JSON, IAM_WAIT, RENEWED_ALARM, STACK_WAIT};
 
 /// `aws cloudformation create-stack --stack-name <name> --template-body file://ec2.json`.
 pub(super) async fn create_stack(
@@ -13,21 +13,36 @@ pub(super) async fn create_stack(
     name: &str,
 ) -> Result<(), HarnessError> {
     ctx.will_create(principal, ResourceKind::CloudformationStack, Some(name))?;
-    let result = principal
-        .cloudformation
-        .create_stack()
-        .stack_name(name)
-        .template_body(EC2_JSON)
-        .set_tags(Some(ctx.cloudformation_tags()))
-        .send()
-        .await;
-    ctx.recorder.record_sdk(
-        &principal.label,
-        "cloudformation:CreateStack",
-        result,
-        |_| json!({ "StackName": name, "TemplateBody": "ec2.json" }),
-    )?;
-    Ok(())
+    // The deployer's policy was attached moments ago: IAM may not have propagated it yet (on
+    // AWS, and on the emulator under a fault profile, whose clock moves at once). LocalStack
+    // and moto have no such window, and waiting there would only sleep.
+    let mut polling = IAM_WAIT.start();
+    loop {
+        let result = principal
+            .cloudformation
+            .create_stack()
+            .stack_name(name)
+            .template_body(EC2_JSON)
+            .set_tags(Some(ctx.cloudformation_tags()))
+            .send()
+            .await;
+        let recorded = ctx.recorder.record_sdk(
+            &principal.label,
+            "cloudformation:CreateStack",
+            result,
+            |_| json!({ "StackName": name, "TemplateBody": "ec2.json" }),
+        );
+        match recorded {
+            Err(err)
+                if err.code == "AccessDenied"
+                    && matches!(ctx.backend.kind(), BackendKind::Sandbox | BackendKind::Emulator)
+                    && polling.again(ctx).await => {}
+            recorded => {
+                recorded?;
+                return Ok(());
+            }
+        }
+    }
 }
 
 /// `aws cloudformation update-stack --stack-name <name> --template-body file://ec2_update.json`.

@@ -268,10 +268,12 @@ pub async fn assume_third_party_role(
             )
             .await;
         match result {
-            // IAM is eventually consistent on AWS: a fresh role may not be assumable yet.
+            // IAM is eventually consistent on AWS: a fresh role may not be assumable yet. The
+            // emulator has the same window under a fault profile (its clock moves at once);
+            // LocalStack and moto have none, and waiting there would only sleep.
             Err(err)
                 if err.code == "AccessDenied"
-                    && ctx.backend.kind() == BackendKind::Sandbox
+                    && matches!(ctx.backend.kind(), BackendKind::Sandbox | BackendKind::Emulator)
                     && polling.again(ctx).await => {}
             result => return Ok(result?),
         }

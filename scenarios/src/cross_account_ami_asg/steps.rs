@@ -252,8 +252,13 @@ async fn assume_consumer_role(ctx: &mut RunContext, admin: &Principal, role_arn:
     let mut polling = ASSUME_WAIT.start();
     loop {
         match ctx.assume_role(admin, role_arn, SESSION_NAME, None, &label).await {
-            // IAM is eventually consistent on AWS: a fresh role may not be assumable yet.
-            Err(err) if err.code == "AccessDenied" && ctx.backend.kind() == BackendKind::Sandbox && polling.again(ctx).await => {}
+            // IAM is eventually consistent on AWS: a fresh role may not be assumable yet. The
+            // emulator has the same window under a fault profile (its clock moves at once);
+            // LocalStack and moto have none, and waiting there would only sleep.
+            Err(err)
+                if err.code == "AccessDenied"
+                    && matches!(ctx.backend.kind(), BackendKind::Sandbox | BackendKind::Emulator)
+                    && polling.again(ctx).await => {}
             result => return Ok(result?),
         }
     }

@@ -58,6 +58,14 @@ impl Entity {
         format!("iam:{verb}{}{rest}", self.kind())
     }
 
+    /// The entity kind, for the state's propagation of policy changes.
+    fn entity_kind(self) -> crate::state::EntityKind {
+        match self {
+            Entity::User => crate::state::EntityKind::User,
+            Entity::Role => crate::state::EntityKind::Role,
+        }
+    }
+
     /// The request member naming the entity, and its name in validation messages.
     pub(super) fn member(self) -> (&'static str, &'static str) {
         match self {
@@ -217,7 +225,7 @@ pub(super) fn put_inline_policy(world: &mut World, call: &Call<'_>, entity: Enti
     let account = call.account();
     let target = entity.target_with_boundary(world, account, name);
     authorize(world, call, &entity.action("Put", "Policy"), target)?;
-    entity.put_policy(world.iam_mut(account)?, name, policy_name, document)?;
+    world.change_identity_policies(account, entity.entity_kind(), name, call.now, |iam| entity.put_policy(iam, name, policy_name, document))?;
     Ok(Value::structure())
 }
 
@@ -252,7 +260,7 @@ pub(super) fn delete_inline_policy(world: &mut World, call: &Call<'_>, entity: E
     let account = call.account();
     let target = entity.target_with_boundary(world, account, name);
     authorize(world, call, &entity.action("Delete", "Policy"), target)?;
-    entity.delete_policy(world.iam_mut(account)?, name, policy_name)?;
+    world.change_identity_policies(account, entity.entity_kind(), name, call.now, |iam| entity.delete_policy(iam, name, policy_name))?;
     Ok(Value::structure())
 }
 
@@ -265,7 +273,7 @@ pub(super) fn attach_policy(world: &mut World, call: &Call<'_>, entity: Entity) 
     let target = entity.target(world, account, name).with("iam:PolicyARN", arn);
     let target = with_current_boundary(world, account, entity, name, target);
     authorize(world, call, &entity.action("Attach", "Policy"), target)?;
-    entity.attach(world.iam_mut(account)?, name, arn)?;
+    world.change_identity_policies(account, entity.entity_kind(), name, call.now, |iam| entity.attach(iam, name, arn))?;
     Ok(Value::structure())
 }
 
@@ -275,7 +283,7 @@ pub(super) fn detach_policy(world: &mut World, call: &Call<'_>, entity: Entity) 
     let target = entity.target(world, account, name).with("iam:PolicyARN", arn);
     let target = with_current_boundary(world, account, entity, name, target);
     authorize(world, call, &entity.action("Detach", "Policy"), target)?;
-    entity.detach(world.iam_mut(account)?, name, arn)?;
+    world.change_identity_policies(account, entity.entity_kind(), name, call.now, |iam| entity.detach(iam, name, arn))?;
     Ok(Value::structure())
 }
 

@@ -87,6 +87,17 @@ fn assume_role(world: &mut World, call: &Call<'_>) -> Result<Value, AwsError> {
         return Err(denied());
     };
 
+    // A role IAM created moments ago is not known to STS yet (a fault profile's window).
+    if let Some(from) = world.role_propagating(role.created, call.now) {
+        let rule = format!(
+            "not yet propagated: the role was created at {} and can be assumed from {}",
+            role.created.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+        world.record_rule_refusal(&caller.principal.arn(), "sts:AssumeRole", &role.arn, &rule);
+        return Err(denied());
+    }
+
     let mut request = AuthzRequest::new("sts:AssumeRole", &role.arn);
     request.resource_policy = Some(&role.trust_policy.parsed);
     request.resource_account = Some(role_account);

@@ -168,6 +168,9 @@ pub struct IamState {
     pub tags: BTreeMap<String, Vec<Tag>>,
     /// The account's alias (`ListAccountAliases`), unique across accounts.
     pub account_alias: Option<String>,
+    /// Users' and roles' identity policies as they were before a change still propagating, by
+    /// the entity's id (see `crate::state::propagation`).
+    pub unpropagated: BTreeMap<String, crate::state::propagation::PreviousPolicies>,
 }
 
 // ---------------------------------------------------------------------------------------------

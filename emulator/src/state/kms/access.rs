@@ -187,9 +187,28 @@ pub fn authorize_key(
     }
     if matches!(decision.outcome, Outcome::ImplicitDeny { .. }) {
         let identities = caller_identities(&facts.caller.principal);
-        if let Some(grant) = key.grants.iter().find(|g| {
-            grant_covers(g, &identities, facts.caller.principal.account(), usage.acting_service, usage)
-        }) {
+        let covering: Vec<&Grant> = key
+            .grants
+            .iter()
+            .filter(|g| grant_covers(g, &identities, facts.caller.principal.account(), usage.acting_service, usage))
+            .collect();
+        // A grant still propagating counts only when the request carries its token.
+        let presented = |g: &Grant| {
+            world.presented_grant_tokens.iter().any(|t| super::grants::parse_grant_token(t).is_some_and(|(_, id)| id == g.id))
+        };
+        let usable = covering.iter().copied().find(|g| world.grant_propagating(g, facts.now).is_none() || presented(g));
+        if usable.is_none() {
+            if let Some((grant, from)) = covering.first().and_then(|g| world.grant_propagating(g, facts.now).map(|from| (*g, from))) {
+                let note = format!(
+                    "not yet propagated: grant {} for {} is usable without its grant token from {}",
+                    grant.id,
+                    grant.grantee,
+                    from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                );
+                world.authz_log.note_latest(&note);
+            }
+        }
+        if let Some(grant) = usable {
             tracing::debug!(
                 caller = %facts.caller.principal.arn(),
                 action,
@@ -251,4 +270,13 @@ pub(super) fn require_not_pending_deletion(key: &Key) -> Result<(), AwsError> {
         KeyState::PendingDeletion => Err(errors::pending_deletion(&key.arn)),
         _ => Ok(()),
     }
+}
+
+/// Runs `f` (one KMS request) with the grant tokens the request carried (`GrantTokens`): a grant
+/// they name is usable before it has propagated (see `crate::state::propagation`).
+pub fn with_grant_tokens<R>(world: &mut World, tokens: Vec<String>, f: impl FnOnce(&mut World) -> R) -> R {
+    let outer = std::mem::replace(&mut world.presented_grant_tokens, tokens);
+    let result = f(world);
+    world.presented_grant_tokens = outer;
+    result
 }

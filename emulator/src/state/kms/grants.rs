@@ -30,7 +30,7 @@ fn new_grant_token(world: &mut World, key_arn: &str, grant_id: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("{GRANT_TOKEN_PREFIX}{key_arn}:{grant_id}:{n}"))
 }
 
-fn parse_grant_token(token: &str) -> Option<(KeyAddr, String)> {
+pub(super) fn parse_grant_token(token: &str) -> Option<(KeyAddr, String)> {
     let bytes = base64::engine::general_purpose::STANDARD.decode(token).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let rest = text.strip_prefix(GRANT_TOKEN_PREFIX)?;

@@ -29,7 +29,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use chrono::{DateTime, Utc};
 use wana_policy::NamedPolicy;
 
-pub use access::{authorize_key, KeyUse};
+pub use access::{authorize_key, with_grant_tokens, KeyUse};
 pub use addr::{key, resolve_key_arn};
 pub use arn::{alias_arn, key_arn, parse_key_arn, KeyAddr};
 pub use crypto::{data_key_length, decrypt, encrypt, generate_data_key, re_encrypt, DataKey};
