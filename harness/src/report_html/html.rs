@@ -20,7 +20,7 @@ table.facts th { text-align: left; padding: 3px 16px 3px 0; color: #4b5563; font
 table.facts td { padding: 3px 0; }
 .ok { color: #166534; font-weight: 700; }
 .off { color: #c62828; font-weight: 700; }
-.diagram { overflow-x: auto; border: 1px solid #e5e7eb; border-radius: 6px; padding: 8px; }
+.diagram { margin: 0; overflow-x: auto; border: 1px solid #e5e7eb; border-radius: 6px; padding: 8px; }
 .caption { color: #4b5563; font-size: 0.9rem; margin: 6px 0 0; }
 ul.failures li { margin-bottom: 8px; }
 code, pre { font-family: ui-monospace, 'DejaVu Sans Mono', monospace; font-size: 0.85rem; }
