@@ -178,3 +178,34 @@ fn a_repro_report_renders_in_chromium_with_its_diagram_and_nothing_external() {
         proxy.requests()
     );
 }
+
+/// `nightly --report DIR`: one report listing every run, beside (not over) the drift report.
+#[test]
+fn nightly_writes_one_report_of_its_runs_beside_the_drift_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, report) = (dir.path().join("out"), dir.path().join("report"));
+    let nightly = |report_dir: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .env_remove("RUST_LOG")
+            .args(["nightly", "--backend", "emulator", "--traps", "cmk-start-external-role", "--lang", "ja"])
+            .arg("--out")
+            .arg(&out)
+            .arg("--report")
+            .arg(report_dir)
+            .output()
+            .expect("the xtask binary runs")
+    };
+    let output = nightly(&report);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let html = std::fs::read_to_string(report.join("report.html")).unwrap();
+    assert!(html.contains("<h2>cmk-start-external-role — emulator (current)</h2>"), "{html}");
+    assert!(html.contains("シーケンス図") && html.contains("class=\"call inner failed\""));
+    // --redact is nightly's default: no account id in the report.
+    assert!(!html.contains("333333333333"));
+    let drift = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(!drift.contains("シーケンス図"), "the drift report is left as it was");
+
+    let refused = nightly(&out);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--report must name another directory than --out"));
+}

@@ -81,7 +81,7 @@ pub(crate) fn service_display(key: &str) -> &str {
         "cloudformation" => "CloudFormation",
         "s3" => "S3",
         "organizations" => "Organizations",
-        "events" => "EventBridge",
+        "events" => "CloudWatch Events",
         "aws" => "AWS",
         other => other,
     }

@@ -176,7 +176,8 @@ fn same_call(a: &InnerCall, b: &InnerCall) -> bool {
         && a.allowed == b.allowed
 }
 
-/// The index of the step `call` was made for, among `steps` (those recorded up to the call).
+/// The index of the step `call` was made for, among `steps` (those recorded up to the call, the
+/// last one recorded first after it).
 fn owner(call: &InnerCall, steps: &[Step]) -> usize {
     let services: Vec<String> = match &call.origin {
         Origin::ForwardAccess { service, caller_assumed_by: Some(by) } => vec![service_key(by), service_key(service)],
@@ -189,9 +190,14 @@ fn owner(call: &InnerCall, steps: &[Step]) -> usize {
         Origin::ForwardAccess { caller_assumed_by: None, .. } => principal_name(&call.principal),
         _ => None,
     };
+    // Software on an instance (the SSM Agent) acts on its own schedule, not for one call: it is
+    // put under a call of the phase it acted in.
+    let on_instance = matches!(call.origin, Origin::ServiceRoleSession { instance: Some(_), .. });
+    let phase = steps.last().map(|step| step.phase);
     let candidates = |need_caller: bool, need_change: bool| {
         steps.iter().rposition(|step| {
-            services.contains(&step_service(&step.call))
+            (!on_instance || Some(step.phase) == phase)
+                && services.contains(&step_service(&step.call))
                 && (!need_change || changes_something(&step.call))
                 && (!need_caller || caller.is_some_and(|name| label_name(&step.principal) == name))
         })
@@ -280,7 +286,7 @@ mod tests {
         let steps = [
             Step::succeeded(Phase::Provision, "admin@a", "ec2:RunInstances"),
             Step::succeeded(Phase::Trigger, "admin@a", "ssm:SendCommand"),
-            Step::succeeded(Phase::Observe, "admin@a", "ssm:ListCommandInvocations"),
+            Step::succeeded(Phase::Trigger, "admin@a", "ssm:ListCommandInvocations"),
         ];
         let call = inner(
             Origin::ServiceRoleSession { service: "ec2.amazonaws.com".into(), role: "R".into(), instance: Some("i-1".into()) },
@@ -288,6 +294,9 @@ mod tests {
             "ec2messages:GetMessages",
         );
         assert_eq!(owner(&call, &steps), 1);
+        // Once the run has moved on to the next phase, the agent's call goes there.
+        let later = [&steps[..], &[Step::succeeded(Phase::Fix, "admin@a", "iam:AttachRolePolicy")]].concat();
+        assert_eq!(owner(&call, &later), 3);
         assert_eq!((call.from_service(), call.to_service()), ("ec2".to_string(), "ssm".to_string()));
     }
 
