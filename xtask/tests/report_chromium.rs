@@ -36,7 +36,9 @@ impl Proxy {
                 let mut reader = BufReader::new(&stream);
                 let _ = reader.read_line(&mut line);
                 seen.lock().unwrap().push(line.trim().to_string());
-                let _ = (&stream).write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                let _ = (&stream).write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
             }
         });
         Proxy { port, requests }
@@ -48,7 +50,10 @@ impl Proxy {
 
     /// The hosts asked for since the last call.
     fn take_hosts(&self) -> Vec<String> {
-        std::mem::take(&mut *self.requests.lock().unwrap()).iter().map(|line| host(line)).collect()
+        std::mem::take(&mut *self.requests.lock().unwrap())
+            .iter()
+            .map(|line| host(line))
+            .collect()
     }
 }
 
@@ -57,12 +62,19 @@ fn host(request_line: &str) -> String {
     let target = request_line.split_whitespace().nth(1).unwrap_or("");
     let target = target.strip_prefix("http://").unwrap_or(target);
     let authority = target.split('/').next().unwrap_or("");
-    authority.rsplit_once(':').map_or(authority, |(h, _)| h).to_string()
+    authority
+        .rsplit_once(':')
+        .map_or(authority, |(h, _)| h)
+        .to_string()
 }
 
 /// Hosts Chromium asks for by itself, whatever the page, even with the background-networking
 /// flags (seen here with Debian's Chromium 148: network time, account and search preconnects).
-const CHROMIUM_OWN_HOSTS: [&str; 3] = ["clients2.google.com", "accounts.google.com", "www.google.com"];
+const CHROMIUM_OWN_HOSTS: [&str; 3] = [
+    "clients2.google.com",
+    "accounts.google.com",
+    "www.google.com",
+];
 
 /// Runs headless Chromium on `page` with `args` (`--dump-dom`, `--screenshot=...`), through
 /// `proxy`, with the flags this closed network needs; returns its stdout.
@@ -102,18 +114,32 @@ fn chromium(page: &Path, args: &[&str], proxy: &Proxy) -> String {
         std::thread::sleep(Duration::from_millis(100));
     }
     let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "chromium failed on {}", page.display());
+    assert!(
+        output.status.success(),
+        "chromium failed on {}",
+        page.display()
+    );
     String::from_utf8(output.stdout).unwrap()
 }
 
 fn repro_report(dir: &Path) {
     let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .env_remove("RUST_LOG")
-        .args(["repro", "cmk-start-external-role", "--lang", "en", "--report"])
+        .args([
+            "repro",
+            "cmk-start-external-role",
+            "--lang",
+            "en",
+            "--report",
+        ])
         .arg(dir)
         .output()
         .expect("the xtask binary runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(String::from_utf8_lossy(&output.stderr).contains("report written:"));
 }
 
@@ -148,32 +174,77 @@ fn a_repro_report_renders_in_chromium_with_its_diagram_and_nothing_external() {
     let dom = chromium(&page, &["--dump-dom"], &proxy);
     let start = dom.find("<svg").expect("the rendered page has an SVG");
     let svg = &dom[start..start + dom[start..].find("</svg>").expect("the SVG is closed")];
-    for participant in ["admin@c", "admin@b", "ThirdPartyRole@c", "KMS", "EC2", "IAM", "STS"] {
+    for participant in [
+        "admin@c",
+        "admin@b",
+        "ThirdPartyRole@c",
+        "KMS",
+        "EC2",
+        "IAM",
+        "STS",
+    ] {
         assert!(
             svg.contains(&format!(">{participant}</text>")),
             "no lifeline for {participant} in the rendered SVG"
         );
     }
-    let failed = svg.find("class=\"call inner failed\"").expect("the refused call is marked");
+    let failed = svg
+        .find("class=\"call inner failed\"")
+        .expect("the refused call is marked");
     let failed = &svg[failed..failed + svg[failed..].find("</g>").unwrap()];
-    assert!(failed.contains("data-error-code=\"AccessDeniedException\""), "{failed}");
-    assert!(failed.contains("kms:CreateGrant as ThirdPartyRole/scheduled-start"), "{failed}");
-    assert_eq!(svg.matches("class=\"call inner failed\"").count(), 1, "one refused call");
+    assert!(
+        failed.contains("data-error-code=\"AccessDeniedException\""),
+        "{failed}"
+    );
+    assert!(
+        failed.contains("kms:CreateGrant as ThirdPartyRole/scheduled-start"),
+        "{failed}"
+    );
+    assert_eq!(
+        svg.matches("class=\"call inner failed\"").count(),
+        1,
+        "one refused call"
+    );
 
     // Drawn, not only present: the screenshot has the red arrow and the principals' heads.
     let screenshot = dir.path().join("report.png");
-    chromium(&page, &[&format!("--screenshot={}", screenshot.display())], &proxy);
-    assert!(pixels_like(&screenshot, [0xc6, 0x28, 0x28]) > 200, "no red arrow drawn");
-    assert!(pixels_like(&screenshot, [0xdb, 0xea, 0xfe]) > 2000, "no principal drawn");
-    let asked: Vec<String> = proxy.take_hosts().into_iter().filter(|h| !own_hosts.contains(h)).collect();
-    assert_eq!(asked, Vec::<String>::new(), "the report asked the network for something");
+    chromium(
+        &page,
+        &[&format!("--screenshot={}", screenshot.display())],
+        &proxy,
+    );
+    assert!(
+        pixels_like(&screenshot, [0xc6, 0x28, 0x28]) > 200,
+        "no red arrow drawn"
+    );
+    assert!(
+        pixels_like(&screenshot, [0xdb, 0xea, 0xfe]) > 2000,
+        "no principal drawn"
+    );
+    let asked: Vec<String> = proxy
+        .take_hosts()
+        .into_iter()
+        .filter(|h| !own_hosts.contains(h))
+        .collect();
+    assert_eq!(
+        asked,
+        Vec::<String>::new(),
+        "the report asked the network for something"
+    );
 
     // The check above can see a page that loads something: a page with an external image does.
     let control = dir.path().join("control.html");
-    std::fs::write(&control, "<!DOCTYPE html><img src=\"http://wana-external.test/pixel.png\">").unwrap();
+    std::fs::write(
+        &control,
+        "<!DOCTYPE html><img src=\"http://wana-external.test/pixel.png\">",
+    )
+    .unwrap();
     chromium(&control, &["--dump-dom"], &proxy);
     assert!(
-        proxy.requests().iter().any(|r| r.contains("wana-external.test")),
+        proxy
+            .requests()
+            .iter()
+            .any(|r| r.contains("wana-external.test")),
         "the proxy saw no request from the control page: {:?}",
         proxy.requests()
     );
@@ -187,7 +258,15 @@ fn nightly_writes_one_report_of_its_runs_beside_the_drift_report() {
     let nightly = |report_dir: &Path| {
         Command::new(env!("CARGO_BIN_EXE_xtask"))
             .env_remove("RUST_LOG")
-            .args(["nightly", "--backend", "emulator", "--traps", "cmk-start-external-role", "--lang", "ja"])
+            .args([
+                "nightly",
+                "--backend",
+                "emulator",
+                "--traps",
+                "cmk-start-external-role",
+                "--lang",
+                "ja",
+            ])
             .arg("--out")
             .arg(&out)
             .arg("--report")
@@ -196,16 +275,27 @@ fn nightly_writes_one_report_of_its_runs_beside_the_drift_report() {
             .expect("the xtask binary runs")
     };
     let output = nightly(&report);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let html = std::fs::read_to_string(report.join("report.html")).unwrap();
-    assert!(html.contains("<h2>cmk-start-external-role — emulator (current)</h2>"), "{html}");
+    assert!(
+        html.contains("<h2>cmk-start-external-role — emulator (current)</h2>"),
+        "{html}"
+    );
     assert!(html.contains("シーケンス図") && html.contains("class=\"call inner failed\""));
     // --redact is nightly's default: no account id in the report.
     assert!(!html.contains("333333333333"));
     let drift = std::fs::read_to_string(out.join("report.md")).unwrap();
-    assert!(!drift.contains("シーケンス図"), "the drift report is left as it was");
+    assert!(
+        !drift.contains("シーケンス図"),
+        "the drift report is left as it was"
+    );
 
     let refused = nightly(&out);
     assert_eq!(refused.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("--report must name another directory than --out"));
+    assert!(String::from_utf8_lossy(&refused.stderr)
+        .contains("--report must name another directory than --out"));
 }

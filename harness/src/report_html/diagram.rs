@@ -128,21 +128,65 @@ pub(crate) fn inner_label(lang: Lang, call: &InnerCall) -> String {
     let action = &call.action;
     let caller = caller_name(&call.principal);
     let mut label = match &call.origin {
-        Origin::ForwardAccess { caller_assumed_by: None, .. } => {
-            tr!(lang, "report.inner.forward_access", action = action, caller = caller)
+        Origin::ForwardAccess {
+            caller_assumed_by: None,
+            ..
+        } => {
+            tr!(
+                lang,
+                "report.inner.forward_access",
+                action = action,
+                caller = caller
+            )
         }
-        Origin::ForwardAccess { caller_assumed_by: Some(_), .. } => {
-            tr!(lang, "report.inner.forward_access_service_role", action = action, caller = caller)
+        Origin::ForwardAccess {
+            caller_assumed_by: Some(_),
+            ..
+        } => {
+            tr!(
+                lang,
+                "report.inner.forward_access_service_role",
+                action = action,
+                caller = caller
+            )
         }
-        Origin::ServiceRoleSession { role, instance: Some(instance), .. } => {
-            if ["ssm:", "ec2messages:", "ssmmessages:"].iter().any(|p| action.starts_with(p)) {
-                tr!(lang, "report.inner.agent", action = action, instance = instance, role = role)
+        Origin::ServiceRoleSession {
+            role,
+            instance: Some(instance),
+            ..
+        } => {
+            if ["ssm:", "ec2messages:", "ssmmessages:"]
+                .iter()
+                .any(|p| action.starts_with(p))
+            {
+                tr!(
+                    lang,
+                    "report.inner.agent",
+                    action = action,
+                    instance = instance,
+                    role = role
+                )
             } else {
-                tr!(lang, "report.inner.instance_software", action = action, instance = instance, role = role)
+                tr!(
+                    lang,
+                    "report.inner.instance_software",
+                    action = action,
+                    instance = instance,
+                    role = role
+                )
             }
         }
-        Origin::ServiceRoleSession { role, instance: None, .. } => {
-            tr!(lang, "report.inner.service_role", action = action, role = role)
+        Origin::ServiceRoleSession {
+            role,
+            instance: None,
+            ..
+        } => {
+            tr!(
+                lang,
+                "report.inner.service_role",
+                action = action,
+                role = role
+            )
         }
         Origin::Service { .. } => tr!(lang, "report.inner.service_itself", action = action),
         Origin::StoredCredential | Origin::Request => {
@@ -165,7 +209,9 @@ fn caller_name(arn: &str) -> &str {
 
 /// About how wide a text is drawn at 12px (CJK characters are square).
 fn text_width(text: &str) -> f64 {
-    text.chars().map(|c| if (c as u32) > 0x2E80 { 12.5 } else { 7.0 }).sum()
+    text.chars()
+        .map(|c| if (c as u32) > 0x2E80 { 12.5 } else { 7.0 })
+        .sum()
 }
 
 /// The diagram of one run; `id` keeps its marker ids apart from other runs' on the same page.
@@ -181,7 +227,10 @@ pub(crate) fn render(report: &RunReport, lang: Lang, id: &str) -> String {
         number += 1;
         rows.push(Row::Outer { number, step });
         for call in report.inner_calls.iter().filter(|c| c.step == index) {
-            rows.push(Row::Inner { call, phase: step.phase });
+            rows.push(Row::Inner {
+                call,
+                phase: step.phase,
+            });
         }
     }
 
@@ -195,7 +244,8 @@ pub(crate) fn render(report: &RunReport, lang: Lang, id: &str) -> String {
             Row::Outer { number, step } => {
                 let from = x_of(&Lifeline::Principal(step.principal.clone()));
                 let to = x_of(&Lifeline::Service(step_service(&step.call)));
-                let code = (!step.ok).then(|| step.error_code.clone().unwrap_or_else(|| "Error".into()));
+                let code =
+                    (!step.ok).then(|| step.error_code.clone().unwrap_or_else(|| "Error".into()));
                 (from, to, format!("{number}. {}", step.call), code)
             }
             Row::Inner { call, .. } => {
@@ -235,7 +285,11 @@ pub(crate) fn render(report: &RunReport, lang: Lang, id: &str) -> String {
     for (i, (row, bottom, ..)) in drawn_rows.iter().enumerate() {
         let last = i + 1 == drawn_rows.len() || drawn_rows[i + 1].0.phase() != row.phase();
         if last {
-            let fill = if band_index % 2 == 0 { "#eef3fb" } else { "#f8f6ee" };
+            let fill = if band_index % 2 == 0 {
+                "#eef3fb"
+            } else {
+                "#f8f6ee"
+            };
             let _ = write!(
                 svg,
                 r##"<g class="phase" data-phase="{phase}"><rect x="0" y="{band_start:.0}" width="{width:.0}" height="{h:.0}" fill="{fill}"/><text x="10" y="{ty:.0}" font-weight="700" fill="#4b5563">{name}</text></g>"##,
@@ -258,7 +312,10 @@ pub(crate) fn render(report: &RunReport, lang: Lang, id: &str) -> String {
         };
         let name = line.name();
         let fit = if text_width(&name) > BOX_WIDTH - 12.0 {
-            format!(r##" textLength="{:.0}" lengthAdjust="spacingAndGlyphs""##, BOX_WIDTH - 12.0)
+            format!(
+                r##" textLength="{:.0}" lengthAdjust="spacingAndGlyphs""##,
+                BOX_WIDTH - 12.0
+            )
         } else {
             String::new()
         };
@@ -291,7 +348,11 @@ pub(crate) fn render(report: &RunReport, lang: Lang, id: &str) -> String {
             .as_deref()
             .map(|code| format!(r##" data-error-code="{}""##, esc(code)))
             .unwrap_or_default();
-        let dash = if inner { r##" stroke-dasharray="6 3""## } else { "" };
+        let dash = if inner {
+            r##" stroke-dasharray="6 3""##
+        } else {
+            ""
+        };
         let stroke_width = if failed { 2.5 } else { 1.4 };
         let _ = write!(svg, r##"<g class="{class}"{code_attr}>"##);
         if (from - to).abs() < 1.0 {
@@ -307,8 +368,16 @@ pub(crate) fn render(report: &RunReport, lang: Lang, id: &str) -> String {
                 r##"<line x1="{from:.0}" y1="{y:.0}" x2="{to:.0}" y2="{y:.0}" stroke="{color}" stroke-width="{stroke_width}"{dash} marker-end="url(#{id}-{marker})"/>"##
             );
         }
-        let weight = if failed { r##" font-weight="700""## } else { "" };
-        let style = if inner { r##" font-style="italic""## } else { "" };
+        let weight = if failed {
+            r##" font-weight="700""##
+        } else {
+            ""
+        };
+        let style = if inner {
+            r##" font-style="italic""##
+        } else {
+            ""
+        };
         let _ = write!(
             svg,
             r##"<text x="{lx:.0}" y="{ly:.0}" fill="{color}"{weight}{style} stroke="#ffffff" stroke-width="3" paint-order="stroke">{}</text></g>"##,

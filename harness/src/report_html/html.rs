@@ -82,15 +82,29 @@ fn section(out: &mut String, run: &RunReport, lang: Lang, number: usize) {
         (tr!(lang, "report.trap"), esc(&run.trap)),
         (tr!(lang, "report.backend"), run.backend.to_string()),
         (tr!(lang, "report.profile"), run.profile.to_string()),
-        (tr!(lang, "report.verdict"), format!("<span class=\"{class} verdict\">{}</span>", run.verdict)),
-        (tr!(lang, "report.expectation"), format!("<span class=\"{class}\">{}</span>", esc(&expectation(lang, run)))),
+        (
+            tr!(lang, "report.verdict"),
+            format!("<span class=\"{class} verdict\">{}</span>", run.verdict),
+        ),
+        (
+            tr!(lang, "report.expectation"),
+            format!(
+                "<span class=\"{class}\">{}</span>",
+                esc(&expectation(lang, run))
+            ),
+        ),
     ];
     for (name, value) in rows {
         let _ = write!(out, "<tr><th>{}</th><td>{value}</td></tr>", esc(&name));
     }
     out.push_str("</table>\n");
     if let Some(error) = &run.error {
-        let _ = write!(out, "<h3>{}</h3><pre>{}</pre>\n", esc(&tr!(lang, "report.error")), esc(error));
+        let _ = write!(
+            out,
+            "<h3>{}</h3><pre>{}</pre>\n",
+            esc(&tr!(lang, "report.error")),
+            esc(error)
+        );
     }
 
     let _ = write!(out, "<h3>{}</h3>\n", esc(&tr!(lang, "report.diagram")));
@@ -102,7 +116,11 @@ fn section(out: &mut String, run: &RunReport, lang: Lang, number: usize) {
             esc(&tr!(lang, "report.diagram_caption"))
         );
         if run.inner_calls.is_empty() && run.backend != crate::backend::BackendKind::Emulator {
-            let _ = write!(out, "<p class=\"caption\">{}</p>\n", esc(&tr!(lang, "report.no_inner_calls")));
+            let _ = write!(
+                out,
+                "<p class=\"caption\">{}</p>\n",
+                esc(&tr!(lang, "report.no_inner_calls"))
+            );
         }
     } else {
         let _ = write!(out, "<p>{}</p>\n", esc(&tr!(lang, "report.no_steps")));
@@ -133,9 +151,19 @@ fn section(out: &mut String, run: &RunReport, lang: Lang, number: usize) {
         let result = if step.ok {
             tr!(lang, "report.ok")
         } else {
-            format!("{}: {}", step.error_code.as_deref().unwrap_or("Error"), step.error_message.as_deref().unwrap_or(""))
+            format!(
+                "{}: {}",
+                step.error_code.as_deref().unwrap_or("Error"),
+                step.error_message.as_deref().unwrap_or("")
+            )
         };
-        let _ = write!(out, "<p><strong>{} → {}</strong>: {}</p>", esc(&step.principal), esc(&step.call), esc(&result));
+        let _ = write!(
+            out,
+            "<p><strong>{} → {}</strong>: {}</p>",
+            esc(&step.principal),
+            esc(&step.call),
+            esc(&result)
+        );
         if step.detail != Value::Null {
             let json = serde_json::to_string_pretty(&step.detail).unwrap_or_default();
             let _ = write!(out, "<pre>{}</pre>", esc(&json));
@@ -146,9 +174,18 @@ fn section(out: &mut String, run: &RunReport, lang: Lang, number: usize) {
         let _ = write!(out, "<p>{}</p>\n", esc(&tr!(lang, "report.no_fix")));
     }
 
-    let notes: Vec<&String> = run.steps.iter().filter_map(|s| s.note.as_ref()).chain(&run.narrative_notes).collect();
+    let notes: Vec<&String> = run
+        .steps
+        .iter()
+        .filter_map(|s| s.note.as_ref())
+        .chain(&run.narrative_notes)
+        .collect();
     if !notes.is_empty() {
-        let _ = write!(out, "<h3>{}</h3>\n<ul class=\"notes\">", esc(&tr!(lang, "report.notes")));
+        let _ = write!(
+            out,
+            "<h3>{}</h3>\n<ul class=\"notes\">",
+            esc(&tr!(lang, "report.notes"))
+        );
         for note in notes {
             let _ = write!(out, "<li>{}</li>", esc(note));
         }
@@ -166,16 +203,22 @@ fn section(out: &mut String, run: &RunReport, lang: Lang, number: usize) {
     );
     for (index, step) in run.steps.iter().enumerate() {
         let (class, result) = if step.ok {
-            ("", match &step.detail {
-                Value::Null => tr!(lang, "report.ok"),
-                detail => format!("{} {detail}", tr!(lang, "report.ok")),
-            })
+            (
+                "",
+                match &step.detail {
+                    Value::Null => tr!(lang, "report.ok"),
+                    detail => format!("{} {detail}", tr!(lang, "report.ok")),
+                },
+            )
         } else {
-            (" class=\"failed\"", format!(
-                "{}: {}",
-                step.error_code.as_deref().unwrap_or("Error"),
-                step.error_message.as_deref().unwrap_or("")
-            ))
+            (
+                " class=\"failed\"",
+                format!(
+                    "{}: {}",
+                    step.error_code.as_deref().unwrap_or("Error"),
+                    step.error_message.as_deref().unwrap_or("")
+                ),
+            )
         };
         let _ = write!(
             out,

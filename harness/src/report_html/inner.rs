@@ -44,7 +44,11 @@ impl InnerCall {
     pub fn redacted(&self, redactor: &Redactor) -> InnerCall {
         let text = |t: &str| redactor.redact_text(t);
         let origin = match &self.origin {
-            Origin::ServiceRoleSession { service, role, instance } => Origin::ServiceRoleSession {
+            Origin::ServiceRoleSession {
+                service,
+                role,
+                instance,
+            } => Origin::ServiceRoleSession {
                 service: service.clone(),
                 role: text(role),
                 instance: instance.as_deref().map(text),
@@ -67,8 +71,12 @@ impl InnerCall {
     /// made it, or for software on an instance, EC2.
     pub fn from_service(&self) -> String {
         match &self.origin {
-            Origin::ForwardAccess { service, .. } | Origin::Service { service } => service_key(service),
-            Origin::ServiceRoleSession { instance: Some(_), .. } => "ec2".to_string(),
+            Origin::ForwardAccess { service, .. } | Origin::Service { service } => {
+                service_key(service)
+            }
+            Origin::ServiceRoleSession {
+                instance: Some(_), ..
+            } => "ec2".to_string(),
             Origin::ServiceRoleSession { service, .. } => service_key(service),
             Origin::StoredCredential | Origin::Request => "aws".to_string(),
         }
@@ -138,7 +146,10 @@ pub(crate) fn from_world(world: &World, marks: &[usize], steps: &[Step]) -> Vec<
             consulted: record
                 .consulted
                 .iter()
-                .map(|c| ConsultedPolicy { kind: c.kind.as_str().to_string(), name: c.name.clone() })
+                .map(|c| ConsultedPolicy {
+                    kind: c.kind.as_str().to_string(),
+                    name: c.name.clone(),
+                })
                 .collect(),
             deciding_statement: None,
         };
@@ -147,7 +158,10 @@ pub(crate) fn from_world(world: &World, marks: &[usize], steps: &[Step]) -> Vec<
             continue;
         }
         // The first step recorded after the decision; after the last one, the last.
-        let window = marks.iter().position(|&mark| mark > position).unwrap_or(steps.len() - 1);
+        let window = marks
+            .iter()
+            .position(|&mark| mark > position)
+            .unwrap_or(steps.len() - 1);
         let mut call = InnerCall {
             step: 0,
             origin,
@@ -180,19 +194,33 @@ fn same_call(a: &InnerCall, b: &InnerCall) -> bool {
 /// last one recorded first after it).
 fn owner(call: &InnerCall, steps: &[Step]) -> usize {
     let services: Vec<String> = match &call.origin {
-        Origin::ForwardAccess { service, caller_assumed_by: Some(by) } => vec![service_key(by), service_key(service)],
-        Origin::ServiceRoleSession { instance: Some(_), .. } => {
+        Origin::ForwardAccess {
+            service,
+            caller_assumed_by: Some(by),
+        } => vec![service_key(by), service_key(service)],
+        Origin::ServiceRoleSession {
+            instance: Some(_), ..
+        } => {
             vec!["ssm".to_string(), "ec2".to_string(), call.to_service()]
         }
         _ => vec![call.from_service()],
     };
     let caller = match &call.origin {
-        Origin::ForwardAccess { caller_assumed_by: None, .. } => principal_name(&call.principal),
+        Origin::ForwardAccess {
+            caller_assumed_by: None,
+            ..
+        } => principal_name(&call.principal),
         _ => None,
     };
     // Software on an instance (the SSM Agent) acts on its own schedule, not for one call: it is
     // put under a call of the phase it acted in.
-    let on_instance = matches!(call.origin, Origin::ServiceRoleSession { instance: Some(_), .. });
+    let on_instance = matches!(
+        call.origin,
+        Origin::ServiceRoleSession {
+            instance: Some(_),
+            ..
+        }
+    );
     let phase = steps.last().map(|step| step.phase);
     let candidates = |need_caller: bool, need_change: bool| {
         steps.iter().rposition(|step| {
@@ -223,7 +251,9 @@ fn changes_something(call: &str) -> bool {
         None => call.split(':').nth(1).unwrap_or(call),
     };
     let lower = operation.to_ascii_lowercase();
-    !["describe", "get", "list", "head"].iter().any(|verb| lower.starts_with(verb))
+    !["describe", "get", "list", "head"]
+        .iter()
+        .any(|verb| lower.starts_with(verb))
 }
 
 /// `ThirdPartyRole` for `arn:aws:sts::1:assumed-role/ThirdPartyRole/s`, `admin` for
@@ -267,14 +297,20 @@ mod tests {
             Step::succeeded(Phase::Observe, "ThirdPartyRole@c", "ec2:DescribeInstances"),
         ];
         let call = inner(
-            Origin::ForwardAccess { service: "ec2.us-east-1.amazonaws.com".into(), caller_assumed_by: None },
+            Origin::ForwardAccess {
+                service: "ec2.us-east-1.amazonaws.com".into(),
+                caller_assumed_by: None,
+            },
             "arn:aws:sts::333333333333:assumed-role/ThirdPartyRole/scheduled-start",
             "kms:CreateGrant",
         );
         assert_eq!(owner(&call, &steps), 1);
         // The admin's own launch is its own.
         let admins = inner(
-            Origin::ForwardAccess { service: "ec2.us-east-1.amazonaws.com".into(), caller_assumed_by: None },
+            Origin::ForwardAccess {
+                service: "ec2.us-east-1.amazonaws.com".into(),
+                caller_assumed_by: None,
+            },
             "arn:aws:iam::333333333333:user/admin",
             "kms:CreateGrant",
         );
@@ -289,15 +325,30 @@ mod tests {
             Step::succeeded(Phase::Trigger, "admin@a", "ssm:ListCommandInvocations"),
         ];
         let call = inner(
-            Origin::ServiceRoleSession { service: "ec2.amazonaws.com".into(), role: "R".into(), instance: Some("i-1".into()) },
+            Origin::ServiceRoleSession {
+                service: "ec2.amazonaws.com".into(),
+                role: "R".into(),
+                instance: Some("i-1".into()),
+            },
             "arn:aws:sts::1:assumed-role/R/i-1",
             "ec2messages:GetMessages",
         );
         assert_eq!(owner(&call, &steps), 1);
         // Once the run has moved on to the next phase, the agent's call goes there.
-        let later = [&steps[..], &[Step::succeeded(Phase::Fix, "admin@a", "iam:AttachRolePolicy")]].concat();
+        let later = [
+            &steps[..],
+            &[Step::succeeded(
+                Phase::Fix,
+                "admin@a",
+                "iam:AttachRolePolicy",
+            )],
+        ]
+        .concat();
         assert_eq!(owner(&call, &later), 3);
-        assert_eq!((call.from_service(), call.to_service()), ("ec2".to_string(), "ssm".to_string()));
+        assert_eq!(
+            (call.from_service(), call.to_service()),
+            ("ec2".to_string(), "ssm".to_string())
+        );
     }
 
     #[test]

@@ -17,7 +17,14 @@ pub(super) fn document(runs: &[RunReport], lang: Lang) -> String {
     if runs.len() > 1 {
         let _ = writeln!(out, "## {}\n", text(&tr!(lang, "report.runs")));
         for run in runs {
-            let _ = writeln!(out, "- {} — {} ({}): `{}`", text(&run.trap), run.backend, run.profile, run.verdict);
+            let _ = writeln!(
+                out,
+                "- {} — {} ({}): `{}`",
+                text(&run.trap),
+                run.backend,
+                run.profile,
+                run.verdict
+            );
         }
         out.push('\n');
     }
@@ -28,28 +35,47 @@ pub(super) fn document(runs: &[RunReport], lang: Lang) -> String {
 }
 
 fn section(out: &mut String, run: &RunReport, lang: Lang) {
-    let _ = writeln!(out, "## {} — {} ({})\n", text(&run.trap), run.backend, run.profile);
+    let _ = writeln!(
+        out,
+        "## {} — {} ({})\n",
+        text(&run.trap),
+        run.backend,
+        run.profile
+    );
     let _ = writeln!(out, "| | |\n|---|---|");
     let rows = [
         (tr!(lang, "report.trap"), text(&run.trap)),
         (tr!(lang, "report.backend"), run.backend.to_string()),
         (tr!(lang, "report.profile"), run.profile.to_string()),
         (tr!(lang, "report.verdict"), format!("**{}**", run.verdict)),
-        (tr!(lang, "report.expectation"), text(&expectation(lang, run))),
+        (
+            tr!(lang, "report.expectation"),
+            text(&expectation(lang, run)),
+        ),
     ];
     for (name, value) in rows {
         let _ = writeln!(out, "| {} | {value} |", text(&name));
     }
     out.push('\n');
     if let Some(error) = &run.error {
-        let _ = writeln!(out, "### {}\n\n{}", text(&tr!(lang, "report.error")), fenced(error, ""));
+        let _ = writeln!(
+            out,
+            "### {}\n\n{}",
+            text(&tr!(lang, "report.error")),
+            fenced(error, "")
+        );
     }
 
     let _ = writeln!(out, "### {}\n", text(&tr!(lang, "report.diagram")));
     let _ = writeln!(out, "{}\n", text(&tr!(lang, "report.diagram_in_html")));
     let mut phase = None;
     let mut number = 0;
-    for (index, step) in run.steps.iter().enumerate().filter(|(_, s)| diagram::drawn(s)) {
+    for (index, step) in run
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| diagram::drawn(s))
+    {
         if phase != Some(step.phase) {
             phase = Some(step.phase);
             let _ = writeln!(out, "\n**{}**\n", text(&phase_name(lang, step.phase)));
@@ -58,9 +84,20 @@ fn section(out: &mut String, run: &RunReport, lang: Lang) {
         let result = if step.ok {
             String::new()
         } else {
-            format!(" — ✗ **{}**", text(step.error_code.as_deref().unwrap_or("Error")))
+            format!(
+                " — ✗ **{}**",
+                text(step.error_code.as_deref().unwrap_or("Error"))
+            )
         };
-        let _ = writeln!(out, "{number}. {} → {}: {}{result}", text(&step.principal), text(&diagram::service_display(&super::inner::step_service(&step.call))), text(&step.call));
+        let _ = writeln!(
+            out,
+            "{number}. {} → {}: {}{result}",
+            text(&step.principal),
+            text(&diagram::service_display(&super::inner::step_service(
+                &step.call
+            ))),
+            text(&step.call)
+        );
         for call in run.inner_calls.iter().filter(|c| c.step == index) {
             let result = if call.allowed {
                 String::new()
@@ -84,7 +121,13 @@ fn section(out: &mut String, run: &RunReport, lang: Lang) {
         let _ = writeln!(out, "{}\n", text(&tr!(lang, "report.no_failures")));
     }
     for failure in failures {
-        let _ = writeln!(out, "- {} **{}**\n\n  {}\n", text(&failure.title), text(&failure.code), text(&failure.detail));
+        let _ = writeln!(
+            out,
+            "- {} **{}**\n\n  {}\n",
+            text(&failure.title),
+            text(&failure.code),
+            text(&failure.detail)
+        );
     }
 
     let _ = writeln!(out, "### {}\n", text(&tr!(lang, "report.fix")));
@@ -94,9 +137,19 @@ fn section(out: &mut String, run: &RunReport, lang: Lang) {
         let result = if step.ok {
             tr!(lang, "report.ok")
         } else {
-            format!("{}: {}", step.error_code.as_deref().unwrap_or("Error"), step.error_message.as_deref().unwrap_or(""))
+            format!(
+                "{}: {}",
+                step.error_code.as_deref().unwrap_or("Error"),
+                step.error_message.as_deref().unwrap_or("")
+            )
         };
-        let _ = writeln!(out, "- {} → {}: {}", text(&step.principal), text(&step.call), text(&result));
+        let _ = writeln!(
+            out,
+            "- {} → {}: {}",
+            text(&step.principal),
+            text(&step.call),
+            text(&result)
+        );
         if step.detail != Value::Null {
             let json = serde_json::to_string_pretty(&step.detail).unwrap_or_default();
             let _ = writeln!(out, "\n{}", indent(&fenced(&json, "json")));
@@ -107,7 +160,12 @@ fn section(out: &mut String, run: &RunReport, lang: Lang) {
     }
     out.push('\n');
 
-    let notes: Vec<&String> = run.steps.iter().filter_map(|s| s.note.as_ref()).chain(&run.narrative_notes).collect();
+    let notes: Vec<&String> = run
+        .steps
+        .iter()
+        .filter_map(|s| s.note.as_ref())
+        .chain(&run.narrative_notes)
+        .collect();
     if !notes.is_empty() {
         let _ = writeln!(out, "### {}\n", text(&tr!(lang, "report.notes")));
         for note in notes {

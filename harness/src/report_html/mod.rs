@@ -51,12 +51,23 @@ pub enum ReportError {
 
 /// Writes `dir/report.md` and `dir/report.html` (creating `dir`) for `runs`, in `lang`, with
 /// every text redacted by `redactor`.
-pub fn write_report(dir: &Path, runs: &[RunReport], lang: Lang, redactor: &Redactor) -> Result<ReportFiles, ReportError> {
+pub fn write_report(
+    dir: &Path,
+    runs: &[RunReport],
+    lang: Lang,
+    redactor: &Redactor,
+) -> Result<ReportFiles, ReportError> {
     let write = |path: PathBuf, text: String| {
-        std::fs::write(&path, text).map_err(|source| ReportError::Write { path: path.clone(), source })?;
+        std::fs::write(&path, text).map_err(|source| ReportError::Write {
+            path: path.clone(),
+            source,
+        })?;
         Ok(path)
     };
-    std::fs::create_dir_all(dir).map_err(|source| ReportError::Write { path: dir.to_path_buf(), source })?;
+    std::fs::create_dir_all(dir).map_err(|source| ReportError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     Ok(ReportFiles {
         markdown: write(dir.join("report.md"), render_markdown(runs, lang, redactor))?,
         html: write(dir.join("report.html"), render_html(runs, lang, redactor))?,
@@ -87,7 +98,9 @@ pub(crate) fn esc(text: &str) -> String {
             '\'' => out.push_str("&#39;"),
             // Control characters (a terminal's escape sequences in a script's output) are shown,
             // not passed on.
-            c if c.is_control() && c != '\n' && c != '\t' => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c if c.is_control() && c != '\n' && c != '\t' => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -108,7 +121,9 @@ pub(crate) fn phase_name(lang: Lang, phase: Phase) -> String {
 /// Whether the verdict is the expected one, in words.
 pub(crate) fn expectation(lang: Lang, report: &RunReport) -> String {
     match report.expected_verdict {
-        Some(expected) if report.matches_expectation => tr!(lang, "report.matches", expected = expected),
+        Some(expected) if report.matches_expectation => {
+            tr!(lang, "report.matches", expected = expected)
+        }
         Some(expected) => tr!(lang, "report.does_not_match", expected = expected),
         None => tr!(lang, "report.no_expectation"),
     }
@@ -124,15 +139,29 @@ pub(crate) struct Failure {
 /// The run's failed steps and refused inner calls, teardown left out, in order.
 pub(crate) fn failures(report: &RunReport, lang: Lang) -> Vec<Failure> {
     let mut out = Vec::new();
-    for (index, step) in report.steps.iter().enumerate().filter(|(_, s)| diagram::drawn(s)) {
+    for (index, step) in report
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| diagram::drawn(s))
+    {
         if !step.ok {
             out.push(Failure {
-                title: format!("{} → {} ({})", step.principal, step.call, phase_name(lang, step.phase)),
+                title: format!(
+                    "{} → {} ({})",
+                    step.principal,
+                    step.call,
+                    phase_name(lang, step.phase)
+                ),
                 code: step.error_code.clone().unwrap_or_else(|| "Error".into()),
                 detail: step.error_message.clone().unwrap_or_default(),
             });
         }
-        for call in report.inner_calls.iter().filter(|c| c.step == index && !c.allowed) {
+        for call in report
+            .inner_calls
+            .iter()
+            .filter(|c| c.step == index && !c.allowed)
+        {
             out.push(Failure {
                 title: format!(
                     "{} → {}: {}",

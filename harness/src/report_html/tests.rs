@@ -13,7 +13,10 @@ const KEY: &str = "arn:aws:kms:us-east-1:333333333333:key/1234abcd-12ab-34cd-56e
 fn cmk_report() -> RunReport {
     let grant = |step: usize, allowed: bool| InnerCall {
         step,
-        origin: Origin::ForwardAccess { service: "ec2.us-east-1.amazonaws.com".into(), caller_assumed_by: None },
+        origin: Origin::ForwardAccess {
+            service: "ec2.us-east-1.amazonaws.com".into(),
+            caller_assumed_by: None,
+        },
         principal: SESSION.into(),
         action: "kms:CreateGrant".into(),
         resource: KEY.into(),
@@ -52,17 +55,41 @@ fn cmk_report() -> RunReport {
 #[test]
 fn the_diagram_has_a_lifeline_per_principal_and_service_and_marks_the_refused_grant() {
     let html = render_html(&[cmk_report()], Lang::En, &Redactor::secrets_only());
-    for name in ["admin@c", "admin@b", "ThirdPartyRole@c", "KMS", "STS", "EC2"] {
-        assert!(html.contains(&format!(">{name}</text>")), "no lifeline {name}");
+    for name in [
+        "admin@c",
+        "admin@b",
+        "ThirdPartyRole@c",
+        "KMS",
+        "STS",
+        "EC2",
+    ] {
+        assert!(
+            html.contains(&format!(">{name}</text>")),
+            "no lifeline {name}"
+        );
     }
     // Teardown is not drawn, so neither is a lifeline only it would need.
-    let failed: Vec<&str> = html.match_indices("class=\"call inner failed\"").map(|(i, _)| &html[i..i + html[i..].find("</g>").unwrap()]).collect();
+    let failed: Vec<&str> = html
+        .match_indices("class=\"call inner failed\"")
+        .map(|(i, _)| &html[i..i + html[i..].find("</g>").unwrap()])
+        .collect();
     assert_eq!(failed.len(), 1, "{html}");
-    assert!(failed[0].contains("data-error-code=\"AccessDeniedException\""), "{}", failed[0]);
+    assert!(
+        failed[0].contains("data-error-code=\"AccessDeniedException\""),
+        "{}",
+        failed[0]
+    );
     assert!(failed[0].contains("kms:CreateGrant as ThirdPartyRole/scheduled-start (forward access session) ✗ AccessDeniedException"), "{}", failed[0]);
-    assert_eq!(html.matches("class=\"call inner\"").count(), 1, "the allowed grant after the fix");
+    assert_eq!(
+        html.matches("class=\"call inner\"").count(),
+        1,
+        "the allowed grant after the fix"
+    );
     for phase in ["provision", "trigger", "observe", "fix", "verify"] {
-        assert!(html.contains(&format!("data-phase=\"{phase}\"")), "no band {phase}");
+        assert!(
+            html.contains(&format!("data-phase=\"{phase}\"")),
+            "no band {phase}"
+        );
     }
     assert!(!html.contains("data-phase=\"teardown\""));
 }
@@ -74,13 +101,22 @@ fn a_failed_step_is_red_with_its_code() {
         Phase::Trigger,
         "ThirdPartyRole@c",
         "ec2:StartInstances",
-        &StepError::new("UnauthorizedOperation", "You are not authorized to perform this operation."),
+        &StepError::new(
+            "UnauthorizedOperation",
+            "You are not authorized to perform this operation.",
+        ),
     );
     let html = render_html(&[report.clone()], Lang::En, &Redactor::secrets_only());
-    assert!(html.contains("<g class=\"call failed\" data-error-code=\"UnauthorizedOperation\">"), "{html}");
+    assert!(
+        html.contains("<g class=\"call failed\" data-error-code=\"UnauthorizedOperation\">"),
+        "{html}"
+    );
     assert!(html.contains("3. ec2:StartInstances ✗ UnauthorizedOperation"));
     let md = render_markdown(&[report], Lang::En, &Redactor::secrets_only());
-    assert!(md.contains("3. ThirdPartyRole@c → EC2: ec2:StartInstances — ✗ **UnauthorizedOperation**"), "{md}");
+    assert!(
+        md.contains("3. ThirdPartyRole@c → EC2: ec2:StartInstances — ✗ **UnauthorizedOperation**"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -95,7 +131,10 @@ fn untrusted_text_comes_out_escaped_in_both_files() {
     assert!(!html.contains("<img"), "{html}");
     assert!(!html.contains("</script>"));
     assert!(!html.contains("<script"));
-    assert!(html.contains("a note &lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"), "{html}");
+    assert!(
+        html.contains("a note &lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"),
+        "{html}"
+    );
     // In Markdown, text outside code blocks is escaped; inside a fenced block (the JSON of a
     // step, the error) it is shown verbatim, which is inert, and the fence cannot be closed early.
     let md = render_markdown(&[report], Lang::En, &Redactor::secrets_only());
@@ -104,10 +143,16 @@ fn untrusted_text_comes_out_escaped_in_both_files() {
         if line.trim_start().starts_with("```") {
             in_fence = !in_fence;
         } else if !in_fence {
-            assert!(!line.contains("<img") && !line.contains("</script>"), "{line}");
+            assert!(
+                !line.contains("<img") && !line.contains("</script>"),
+                "{line}"
+            );
         }
     }
-    assert!(md.contains("- a note &lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"), "{md}");
+    assert!(
+        md.contains("- a note &lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -116,7 +161,10 @@ fn secrets_never_and_ids_only_without_redact() {
     assert!(!kept.contains("wanaSecretAAAA"));
     assert!(kept.contains("333333333333"), "ids stay without --redact");
     let redacted = Redactor::full();
-    for text in [render_html(&[cmk_report()], Lang::En, &redacted), render_markdown(&[cmk_report()], Lang::En, &redacted)] {
+    for text in [
+        render_html(&[cmk_report()], Lang::En, &redacted),
+        render_markdown(&[cmk_report()], Lang::En, &redacted),
+    ] {
         assert!(!text.contains("wanaSecretAAAA"));
         assert!(!text.contains("333333333333"), "{text}");
         assert!(!text.contains("1234abcd-12ab"), "{text}");
@@ -125,8 +173,20 @@ fn secrets_never_and_ids_only_without_redact() {
 
 #[test]
 fn the_page_names_no_external_resource() {
-    let html = render_html(&[cmk_report(), cmk_report()], Lang::En, &Redactor::secrets_only());
-    for forbidden in ["<script", "<link", "src=", "@import", "url(http", "href=\"http", "href=\"//"] {
+    let html = render_html(
+        &[cmk_report(), cmk_report()],
+        Lang::En,
+        &Redactor::secrets_only(),
+    );
+    for forbidden in [
+        "<script",
+        "<link",
+        "src=",
+        "@import",
+        "url(http",
+        "href=\"http",
+        "href=\"//",
+    ] {
         assert!(!html.contains(forbidden), "{forbidden}");
     }
     assert!(html.contains("default-src 'none'"));
@@ -138,13 +198,22 @@ fn the_page_names_no_external_resource() {
 fn labels_follow_the_language() {
     let ja = render_html(&[cmk_report()], Lang::Ja, &Redactor::secrets_only());
     assert!(ja.starts_with("<!DOCTYPE html>\n<html lang=\"ja\">"));
-    for label in ["シーケンス図", "適用した修正", "期待どおりです (reproduced-and-fixed)", "転送アクセスセッション", ">準備</text>"] {
+    for label in [
+        "シーケンス図",
+        "適用した修正",
+        "期待どおりです (reproduced-and-fixed)",
+        "転送アクセスセッション",
+        ">準備</text>",
+    ] {
         assert!(ja.contains(label), "{label}");
     }
     // AWS's codes stay as AWS writes them.
     assert!(ja.contains("AccessDeniedException"));
     let md = render_markdown(&[cmk_report()], Lang::Ja, &Redactor::secrets_only());
-    assert!(md.starts_with("# wana 実行レポート: cmk-start-external-role\n"), "{md}");
+    assert!(
+        md.starts_with("# wana 実行レポート: cmk-start-external-role\n"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -152,14 +221,27 @@ fn markdown_lists_the_calls_with_inner_calls_under_them_and_the_fix() {
     let md = render_markdown(&[cmk_report()], Lang::En, &Redactor::secrets_only());
     let expected = "3. ThirdPartyRole@c → EC2: ec2:StartInstances\n    - EC2 → KMS: kms:CreateGrant as ThirdPartyRole/scheduled-start (forward access session) — ✗ **AccessDeniedException**\n";
     assert!(md.contains(expected), "{md}");
-    assert!(md.contains("- admin@c → kms:PutKeyPolicy: ok\n\n  ```json\n"), "{md}");
+    assert!(
+        md.contains("- admin@c → kms:PutKeyPolicy: ok\n\n  ```json\n"),
+        "{md}"
+    );
     assert!(md.contains("| Verdict | **reproduced-and-fixed** |"));
 }
 
 #[test]
 fn write_report_writes_both_files() {
     let dir = tempfile::tempdir().unwrap();
-    let files = write_report(&dir.path().join("new"), &[cmk_report()], Lang::En, &Redactor::full()).unwrap();
-    assert!(std::fs::read_to_string(files.html).unwrap().contains("<svg"));
-    assert!(std::fs::read_to_string(files.markdown).unwrap().starts_with("# wana run report"));
+    let files = write_report(
+        &dir.path().join("new"),
+        &[cmk_report()],
+        Lang::En,
+        &Redactor::full(),
+    )
+    .unwrap();
+    assert!(std::fs::read_to_string(files.html)
+        .unwrap()
+        .contains("<svg"));
+    assert!(std::fs::read_to_string(files.markdown)
+        .unwrap()
+        .starts_with("# wana run report"));
 }
