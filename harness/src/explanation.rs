@@ -152,16 +152,7 @@ pub async fn explain_on_emulator(scenario: &dyn Scenario, profile: BehaviourProf
 
 /// Every denial of the world's log with who made it, oldest first.
 pub fn explained_calls(world: &World) -> Vec<ExplainedCall> {
-    // (account, role name) → the service that assumed the role in this run.
-    let mut assumed_by: BTreeMap<(String, String), String> = BTreeMap::new();
-    for record in world.authz_log.records() {
-        let by_service = record.acting_service.as_deref() == Some(record.caller_arn.as_str());
-        if record.allowed && by_service && record.action == "sts:AssumeRole" {
-            if let Some(role) = role_of_arn(&record.resource) {
-                assumed_by.insert(role, record.caller_arn.clone());
-            }
-        }
-    }
+    let assumed_by = services_assuming(world);
     denied_in(world, 0)
         .into_iter()
         .map(|call| {
@@ -171,7 +162,21 @@ pub fn explained_calls(world: &World) -> Vec<ExplainedCall> {
         .collect()
 }
 
-fn origin(call: &DeniedCall, assumed_by: &BTreeMap<(String, String), String>) -> Origin {
+/// (account, role name) → the service that assumed the role in this run.
+pub(crate) fn services_assuming(world: &World) -> BTreeMap<(String, String), String> {
+    let mut assumed_by: BTreeMap<(String, String), String> = BTreeMap::new();
+    for record in world.authz_log.records() {
+        let by_service = record.acting_service.as_deref() == Some(record.caller_arn.as_str());
+        if record.allowed && by_service && record.action == "sts:AssumeRole" {
+            if let Some(role) = role_of_arn(&record.resource) {
+                assumed_by.insert(role, record.caller_arn.clone());
+            }
+        }
+    }
+    assumed_by
+}
+
+pub(crate) fn origin(call: &DeniedCall, assumed_by: &BTreeMap<(String, String), String>) -> Origin {
     let session = session_of_arn(&call.principal).and_then(|(account, role, session)| {
         let service = assumed_by.get(&(account, role.clone()))?;
         let instance = (service == "ec2.amazonaws.com" && session.starts_with("i-")).then_some(session);

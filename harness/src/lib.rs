@@ -6,7 +6,8 @@
 //! - [`principal`] and [`assume`]: identities as SDK configurations, role sessions.
 //! - [`scenario`]: the scenario trait, the run context and the runner (teardown always runs).
 //! - [`outcome`]: recording each step with the exact AWS error text.
-//! - [`verdict`], [`report`], [`redact`]: what a run concluded and how it is shown safely.
+//! - [`verdict`], [`report`], [`redact`]: what a run concluded and how it is shown safely;
+//!   [`report_html`]: `--report DIR`, report.md and a self-contained report.html.
 //! - [`aws_cli`]: driving the real AWS CLI in an isolated environment.
 //! - [`explain`], [`explanation`]: the denied calls of a run on the emulator, and who made them.
 //! - [`wait`]: polling with intervals, backoff and total timeouts, on every backend.
@@ -28,6 +29,7 @@ pub mod principal;
 pub mod provision;
 pub mod redact;
 pub mod report;
+pub mod report_html;
 pub mod resources;
 pub mod run_id;
 pub mod sandbox;
@@ -45,6 +47,7 @@ pub use outcome::{Phase, Recorder, Step, StepError};
 pub use principal::Principal;
 pub use redact::{RedactionLevel, Redactor};
 pub use report::RunReport;
+pub use report_html::{write_report, ReportFiles};
 pub use scenario::{run_scenario, run_scenario_at, run_scenario_on, RunContext, Scenario, ScenarioFuture};
 pub use unimplemented::Unimplemented;
 pub use verdict::Verdict;

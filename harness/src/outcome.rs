@@ -241,6 +241,10 @@ pub struct Recorder {
     unimplemented: Vec<Unimplemented>,
     /// Scrubs secrets only; ids stay readable until a report is rendered for a snapshot.
     secrets: Redactor,
+    /// On the emulator: its authorization log, and how many decisions it held when each step
+    /// was recorded, so that the report can put a service's inner calls under their step.
+    authz: Option<wana_emulator::Inspector>,
+    authz_marks: Vec<usize>,
 }
 
 impl Default for Recorder {
@@ -257,7 +261,26 @@ impl Recorder {
             notes: Vec::new(),
             unimplemented: Vec::new(),
             secrets: Redactor::secrets_only(),
+            authz: None,
+            authz_marks: Vec::new(),
         }
+    }
+
+    /// Notes, at each step recorded from now on, how far the emulator's authorization log has
+    /// come (see [`crate::report_html::inner`]).
+    pub(crate) fn watch_authz(&mut self, inspector: wana_emulator::Inspector) {
+        self.authz = Some(inspector);
+    }
+
+    /// Per recorded step, the authorization log's length when it was recorded; empty when no
+    /// log was watched.
+    pub(crate) fn authz_marks(&self) -> &[usize] {
+        &self.authz_marks
+    }
+
+    /// `text` with every secret this recorder knows hidden.
+    pub(crate) fn scrub(&self, text: &str) -> String {
+        self.secrets.redact_text(text)
     }
 
     pub fn phase(&self) -> Phase {
@@ -292,6 +315,9 @@ impl Recorder {
             error_code = step.error_code.as_deref().unwrap_or(""),
             "step"
         );
+        if let Some(inspector) = &self.authz {
+            self.authz_marks.push(inspector.inspect(|world| world.authz_log.recorded()));
+        }
         self.steps.push(step);
         self.steps.last().expect("just pushed")
     }

@@ -31,6 +31,12 @@ pub struct RunReport {
     /// the run created may still exist (`cargo xtask cleanup` finds it; exit code 4).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub left_resources: bool,
+    /// The calls services made for the run's principals (EC2 using a key as the caller, Auto
+    /// Scaling as its role, the SSM Agent as an instance role), each under the step it belongs
+    /// to: read from the emulator's authorization log, empty on other backends. For the HTML
+    /// report ([`crate::report_html`]); not part of the JSON form, so snapshots stay as they are.
+    #[serde(skip)]
+    pub inner_calls: Vec<crate::report_html::InnerCall>,
 }
 
 impl RunReport {
@@ -47,6 +53,7 @@ impl RunReport {
             steps: Vec::new(),
             narrative_notes: Vec::new(),
             left_resources: false,
+            inner_calls: Vec::new(),
         }
     }
 
@@ -71,6 +78,7 @@ impl RunReport {
             steps: self.steps.iter().map(|s| s.redacted(redactor)).collect(),
             narrative_notes: self.narrative_notes.iter().map(|n| text(n)).collect(),
             left_resources: self.left_resources,
+            inner_calls: self.inner_calls.iter().map(|c| c.redacted(redactor)).collect(),
         }
     }
 
@@ -198,6 +206,7 @@ mod tests {
             ],
             narrative_notes: vec!["The role may start the instance but not use its key.".into()],
             left_resources: false,
+            inner_calls: Vec::new(),
         }
     }
 

@@ -105,6 +105,9 @@ impl RunContext {
             }
         }
         backend.set_app_name(&run_id);
+        if let Some(emulator) = backend.emulator() {
+            recorder.watch_authz(emulator.inspector());
+        }
         RunContext {
             backend,
             recorder,
@@ -274,6 +277,7 @@ fn unstarted_report(
         steps: Vec::new(),
         narrative_notes: Vec::new(),
         left_resources: false,
+        inner_calls: Vec::new(),
     }
 }
 
@@ -375,11 +379,13 @@ async fn run_on(scenario: &dyn Scenario, backend: Backend, mut report: RunReport
         report.left_resources = ctx.backend.kind() == BackendKind::Sandbox;
     }
 
+    let inner_calls = crate::report_html::inner::of_run(&ctx.backend, &ctx.recorder);
     let RunContext {
         backend, recorder, ..
     } = ctx;
     backend.stop();
     let (steps, notes) = recorder.into_parts();
+    report.inner_calls = inner_calls;
     report.verdict = verdict;
     report.matches_expectation = verdict == expected;
     report.error = error;

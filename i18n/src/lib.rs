@@ -28,6 +28,7 @@ pub use markdown::check_markdown_pair;
 pub const SOURCES: &[(&str, &str)] = &[
     ("common.toml", include_str!("../messages/common.toml")),
     ("hints.toml", include_str!("../messages/hints.toml")),
+    ("report.toml", include_str!("../messages/report.toml")),
 ];
 
 /// The message `key` in `lang`, with `{name}` placeholders replaced by `args`.

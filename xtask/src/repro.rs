@@ -31,6 +31,13 @@ pub struct ReproArgs {
     /// redacted).
     #[arg(long)]
     pub redact: bool,
+    /// Also write report.md and a self-contained report.html (sequence diagram, verdict, fix)
+    /// into DIR, one report listing every run (created when missing).
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<std::path::PathBuf>,
+    /// The language of the report's labels: ja or en (default: from LC_ALL, LC_MESSAGES, LANG).
+    #[arg(long, value_parser = wana_i18n::Lang::from_str)]
+    pub lang: Option<wana_i18n::Lang>,
     #[command(flatten)]
     pub target: TargetArgs,
 }
@@ -65,12 +72,15 @@ pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
 
     let Some(scenario) = trap.scenario else {
         let profiles = selected_profiles(args.profile, args.backend, &[BehaviourProfile::Current]);
+        let mut reports = Vec::new();
         for profile in profiles {
             let report = RunReport::not_runnable(trap.id, args.backend, profile);
             if args.json {
                 outln!("{}", report.to_json_line(&redactor));
             }
+            reports.push(report);
         }
+        write_report(args, &reports, &redactor)?;
         if !args.json {
             outln!(
                 "{} is not runnable yet: its scenario has not been written, so the verdict is \
@@ -95,6 +105,7 @@ pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async { wana_harness::interrupt::watch() });
     let mut all_match = true;
     let mut left_resources = false;
+    let mut reports = Vec::new();
     for (index, profile) in profiles.into_iter().enumerate() {
         let report = runtime.block_on(target.run(scenario, profile));
         all_match &= report.matches_expectation;
@@ -107,11 +118,14 @@ pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
             }
             out!("{}", report.render_text(&redactor));
         }
+        reports.push(report);
         if wana_harness::interrupt::interrupted() {
+            write_report(args, &reports, &redactor)?;
             eprintln!("interrupted: the run stopped and its teardown ran");
             return Ok(ExitCode::from(crate::sandbox_cli::EXIT_INTERRUPTED));
         }
     }
+    write_report(args, &reports, &redactor)?;
     Ok(if left_resources {
         eprintln!(
             "teardown failed: something the run created may still exist; `cargo xtask cleanup \
@@ -123,6 +137,21 @@ pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `--report DIR`: the runs' report, said on stderr so that `--json` output stays one object a
+/// line.
+fn write_report(args: &ReproArgs, reports: &[RunReport], redactor: &Redactor) -> anyhow::Result<()> {
+    let Some(dir) = &args.report else {
+        return Ok(());
+    };
+    let lang = wana_i18n::Lang::choose(args.lang);
+    let files = wana_harness::write_report(dir, reports, lang, redactor)?;
+    eprintln!(
+        "{}",
+        wana_i18n::tr!(lang, "report.written", markdown = files.markdown.display(), html = files.html.display())
+    );
+    Ok(())
 }
 
 /// The profiles to run: as asked, else what the scenario declares on the emulator. Other

@@ -2,7 +2,10 @@
 //!
 //! 1. Makes sure `<workspace>/.venv` holds the AWS CLI version the emulator is checked against,
 //!    and `.venv-localstack` and `.venv-moto` the pinned LocalStack and moto (host mode).
-//! 2. Runs `cargo test --workspace --all-targets` with `WANA_AWS_CLI` pointing at it, so tests that
+//! 2. Installs Debian's `chromium` when `/usr/bin/chromium` is missing (`apt-get install -y
+//!    --no-install-recommends chromium`, after `apt-get update` if the first try fails): the
+//!    report test renders a report.html in it, and fails without it.
+//! 3. Runs `cargo test --workspace --all-targets` with `WANA_AWS_CLI` pointing at it, so tests that
 //!    drive the real CLI find it (and fail, never skip, when it is missing).
 //!
 //! Doc tests are not run: `--all-targets` leaves them out, and compiling each example against the
@@ -39,6 +42,11 @@ pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
             venv.display(),
             started.elapsed().as_secs_f64()
         );
+    }
+
+    if let Err(err) = ensure_chromium("xtask test") {
+        // The other tests still run; xtask/tests/report_chromium.rs fails and names the cause.
+        eprintln!("xtask test: ERROR: {err:#}\nxtask test: the report test will fail without Chromium");
     }
 
     let cargo_args = cargo_test_args(&args.cargo_args);
@@ -117,6 +125,41 @@ pub(crate) fn ensure_aws_cli(root: &Path, who: &str) -> anyhow::Result<PathBuf> 
         );
     }
     Ok(aws)
+}
+
+/// Where Debian's `chromium` package puts the browser the report test drives.
+pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Installs Debian's `chromium` (without recommends) unless [`CHROMIUM`] is there, saying how
+/// long it took; `apt-get update` first only when the install fails without it.
+pub(crate) fn ensure_chromium(who: &str) -> anyhow::Result<()> {
+    if Path::new(CHROMIUM).is_file() {
+        eprintln!("{who}: Chromium found at {CHROMIUM}");
+        return Ok(());
+    }
+    eprintln!("{who}: {CHROMIUM} is missing: installing Debian's chromium (apt-get)");
+    let started = std::time::Instant::now();
+    let install = || {
+        let mut command = Command::new("apt-get");
+        command
+            .args(["install", "-y", "--no-install-recommends", "chromium"])
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        command
+    };
+    let what = "apt-get install -y --no-install-recommends chromium (needs root and Debian's package lists)";
+    if run_checked(&mut install(), what).is_err() {
+        eprintln!("{who}: the install failed; running apt-get update and trying again");
+        run_checked(Command::new("apt-get").arg("update"), "apt-get update")?;
+        run_checked(&mut install(), what)?;
+    }
+    if !Path::new(CHROMIUM).is_file() {
+        bail!("the chromium package installed, but {CHROMIUM} is not there");
+    }
+    eprintln!(
+        "{who}: Chromium installed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// `aws --version` prints `aws-cli/1.46.3 Python/… botocore/…` (on stdout or, in older

@@ -34,6 +34,7 @@ fn reference() -> RunReport {
         ],
         narrative_notes: vec!["EC2 called kms:CreateGrant: denied".into()],
         left_resources: false,
+        inner_calls: Vec::new(),
     }
 }
 

@@ -30,6 +30,7 @@ fn report(trap: &str, profile: BehaviourProfile, verdict: Verdict, expected: Ver
         ],
         narrative_notes: vec!["a note".into()],
         left_resources: false,
+        inner_calls: Vec::new(),
     }
 }
 

@@ -80,12 +80,25 @@ pub struct NightlyArgs {
     /// its expectation.
     #[arg(long)]
     pub fail_on_drift: bool,
+    /// Also write report.md and a self-contained report.html into DIR: one report listing every
+    /// run, each with its sequence diagram. Not --out itself, whose report.md is the drift report.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    /// The language of that report's labels: ja or en (default: from LC_ALL, LC_MESSAGES, LANG).
+    #[arg(long, value_parser = wana_i18n::Lang::from_str)]
+    pub lang: Option<wana_i18n::Lang>,
 }
 
 pub fn run(args: &NightlyArgs) -> anyhow::Result<ExitCode> {
     let backend = args.backend;
     args.target.check(backend)?;
     let planned = plan(backend, &args.traps)?;
+    if args.report.as_deref().is_some_and(|dir| same_dir(dir, &args.out)) {
+        return Err(UsageError(
+            "--report must name another directory than --out (report.md there is the drift report)".into(),
+        )
+        .into());
+    }
     let snapshots_dir = match &args.snapshots {
         Some(dir) if !dir.is_dir() => {
             return Err(
@@ -173,9 +186,11 @@ pub fn run(args: &NightlyArgs) -> anyhow::Result<ExitCode> {
             });
         }
     }
+    let mut reports = Vec::new();
     for outcome in outcomes {
         match outcome {
             Outcome::Finished(finished) => {
+                reports.push(finished.report.clone());
                 let (entry, comparison) = judge(&finished, &snapshots_dir, &args.out, &redactor)?;
                 results.runs.push(entry);
                 results.drift.extend(comparison);
@@ -223,7 +238,21 @@ pub fn run(args: &NightlyArgs) -> anyhow::Result<ExitCode> {
         "wrote {} (junit.xml, results.json, report.md, snapshots/)",
         args.out.display()
     );
+    if let Some(dir) = &args.report {
+        let lang = wana_i18n::Lang::choose(args.lang);
+        let files = wana_harness::write_report(dir, &reports, lang, &redactor)?;
+        outln!(
+            "{}",
+            wana_i18n::tr!(lang, "report.written", markdown = files.markdown.display(), html = files.html.display())
+        );
+    }
     Ok(ExitCode::from(results.exit_code))
+}
+
+/// Whether two paths name one directory (either may not exist yet).
+fn same_dir(a: &Path, b: &Path) -> bool {
+    let full = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()));
+    full(a) == full(b)
 }
 
 /// The runs to make: the runnable traps (or those named), each under the profiles it declares
