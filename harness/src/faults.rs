@@ -66,6 +66,7 @@ pub async fn run_scenario_with_faults(scenario: &dyn Scenario, profile: Behaviou
                 steps: Vec::new(),
                 narrative_notes: Vec::new(),
                 left_resources: false,
+                inner_calls: Vec::new(),
             }
         }
     }

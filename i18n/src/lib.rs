@@ -20,7 +20,7 @@ mod catalog;
 mod lang;
 mod markdown;
 
-pub use catalog::{catalog, Catalog, CatalogError, Message};
+pub use catalog::{catalog, placeholders, Catalog, CatalogError, Message};
 pub use lang::Lang;
 pub use markdown::check_markdown_pair;
 

@@ -5,7 +5,8 @@
 //! - `wana-harness` `emulator`: requests per second and latency percentiles of a fixed mix of
 //!   signed SDK calls, with one client task and with eight.
 //! - with `--peers`, `wana-harness` `peers`: the emulator and moto's server side by side (moto
-//!   installed into `.venv-moto` first), the same calls from the same load generator.
+//!   installed into `.venv-moto` first), the same calls from the same SDK load generator; and
+//!   `replay`: the same calls signed once and replayed as bytes by a bare HTTP load generator.
 
 use std::process::ExitCode;
 
@@ -14,7 +15,7 @@ use clap::Args;
 use wana_harness::aws_cli::workspace_root;
 
 const BENCHES: [(&str, &str); 2] = [("wana-policy", "evaluate"), ("wana-harness", "emulator")];
-const PEERS: (&str, &str) = ("wana-harness", "peers");
+const PEERS: [(&str, &str); 2] = [("wana-harness", "peers"), ("wana-harness", "replay")];
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -27,7 +28,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let mut benches = BENCHES.to_vec();
     if args.peers {
         wana_localstack::host::install(wana_localstack::Server::Moto, &workspace_root())?;
-        benches.push(PEERS);
+        benches.extend(PEERS);
     }
     for (package, bench) in benches {
         eprintln!("xtask bench: cargo bench -p {package} --bench {bench}");
