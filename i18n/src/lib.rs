@@ -27,6 +27,7 @@ pub use markdown::check_markdown_pair;
 /// The catalog files, embedded at build time. An area adds its file here.
 pub const SOURCES: &[(&str, &str)] = &[
     ("common.toml", include_str!("../messages/common.toml")),
+    ("check.toml", include_str!("../messages/check.toml")),
 ];
 
 /// The message `key` in `lang`, with `{name}` placeholders replaced by `args`.
