@@ -210,7 +210,12 @@ pub async fn judge_session(session: &mut dyn Session, ctx: &mut RunContext, fix:
     }
     let document = substitute(&fix.document, &session.placeholders());
     let fix = UserFix { kind: fix.kind, document };
-    let applied = session.apply(ctx, &fix).await?;
+    let mut applied = session.apply(ctx, &fix).await?;
+    // A script's output may print what it read: through the recorder's redaction of secrets.
+    if let Some(output) = applied.output.take() {
+        ctx.recorder.note(output);
+        applied.output = ctx.recorder.notes().last().cloned();
+    }
     if !applied.accepted() {
         // AWS refused the fix: nothing changed, so the failure is still there.
         return Ok(Judgement { observed, applied: Some(applied), verified: None, findings: Vec::new(), verdict: Verdict::NotResolved });
