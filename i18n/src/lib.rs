@@ -27,6 +27,7 @@ pub use markdown::check_markdown_pair;
 /// The catalog files, embedded at build time. An area adds its file here.
 pub const SOURCES: &[(&str, &str)] = &[
     ("common.toml", include_str!("../messages/common.toml")),
+    ("hints.toml", include_str!("../messages/hints.toml")),
     ("check.toml", include_str!("../messages/check.toml")),
 ];
 

@@ -57,6 +57,7 @@ pub const TRAP: TrapInfo = TrapInfo {
     summary: "an EC2 recover alarm created with role (temporary) credentials fails with 401 when \
               it fires; created by an IAM user it works (the pre-2017-12 mechanism)",
     narrative: include_str!("alarm_recover.md"),
+    narrative_ja: include_str!("alarm_recover.ja.md"),
     source: "000_756a759d912cbb97.txt",
     scenario: Some(&AlarmRecover),
 };

@@ -45,6 +45,7 @@ pub const TRAP: TrapInfo = TrapInfo {
     summary: "a cross-account automation role's StartInstances returns pending, then the instance \
               is stopped again because the role may not use the volume's CMK",
     narrative: include_str!("cmk_start_external_role.md"),
+    narrative_ja: include_str!("cmk_start_external_role.ja.md"),
     source: "002_56f18fbebca5d240.txt",
     scenario: Some(&SCENARIO),
 };

@@ -39,6 +39,7 @@ pub const TRAP: TrapInfo = TrapInfo {
     summary: "an AMI encrypted with another account's CMK launches with RunInstances, but the Auto \
               Scaling group's service-linked role has no KMS grant, so its launches fail",
     narrative: include_str!("cross_account_ami_asg.md"),
+    narrative_ja: include_str!("cross_account_ami_asg.ja.md"),
     source: "001_4560bbf3eea35f48.txt",
     scenario: Some(&SCENARIO),
 };

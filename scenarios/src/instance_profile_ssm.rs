@@ -37,6 +37,7 @@ pub const TRAP: TrapInfo = TrapInfo {
     summary: "an instance profile takes a single role (LimitExceeded on a second), and an instance \
               becomes an SSM managed node only when its role has AmazonSSMManagedInstanceCore",
     narrative: include_str!("instance_profile_ssm.md"),
+    narrative_ja: include_str!("instance_profile_ssm.ja.md"),
     source: "004_5be120b2e3892768.txt",
     scenario: Some(&SCENARIO),
 };

@@ -24,6 +24,8 @@ pub struct TrapInfo {
     /// Several paragraphs of Markdown: what the user sees, why AWS behaves so, the fix, the AWS
     /// facts it rests on.
     pub narrative: &'static str,
+    /// The same narrative in Japanese (`<trap>.ja.md` next to the English one), for `--lang ja`.
+    pub narrative_ja: &'static str,
     /// The source report this trap comes from (a file name in the shared seeds folder).
     pub source: &'static str,
     /// `None` until the trap's scenario is written.
@@ -152,6 +154,60 @@ mod tests {
                     "{} lacks {heading}",
                     trap.id
                 );
+            }
+        }
+    }
+
+    /// The indented code blocks: error texts, commands and policies a reader copies or greps.
+    fn indented_code(markdown: &str) -> Vec<&str> {
+        markdown
+            .lines()
+            .filter(|line| line.starts_with("    "))
+            .collect()
+    }
+
+    /// The `inline code` spans: ids, actions, ARNs, error codes. The English text wraps its lines,
+    /// so a span may run over two; the lines are joined with a space.
+    fn code_spans(markdown: &str) -> Vec<String> {
+        let prose: Vec<&str> = markdown
+            .lines()
+            .filter(|line| !line.starts_with("    "))
+            .collect();
+        prose
+            .join(" ")
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn each_narrative_has_a_japanese_translation_with_the_same_shape_and_code() {
+        for trap in catalog() {
+            let (en, ja) = (trap.narrative, trap.narrative_ja);
+            if let Err(problem) = wana_i18n::check_markdown_pair(en, ja) {
+                panic!("{}: {problem}", trap.id);
+            }
+            let headings = |text: &str| text.lines().filter(|l| l.starts_with("## ")).count();
+            assert_eq!(headings(en), headings(ja), "{}: ## headings", trap.id);
+            assert!(
+                ja.starts_with(&format!("# {}: ", trap.id)),
+                "{}: the title names the trap",
+                trap.id
+            );
+            // Headings are translated, not left in English.
+            for heading in ["## What you see", "## Why", "## The fix", "## Sources"] {
+                assert!(!ja.contains(heading), "{}: {heading} untranslated", trap.id);
+            }
+            // Commands, policies and AWS's messages stay exactly as in English.
+            assert_eq!(indented_code(en), indented_code(ja), "{}", trap.id);
+            for span in code_spans(en) {
+                assert!(ja.contains(&format!("`{span}`")), "{}: `{span}`", trap.id);
+            }
+            // Every link of the English narrative is kept.
+            for url in en.split_whitespace().filter(|w| w.starts_with("https://")) {
+                assert!(ja.contains(url), "{}: {url}", trap.id);
             }
         }
     }

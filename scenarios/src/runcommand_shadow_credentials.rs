@@ -39,6 +39,7 @@ pub const TRAP: TrapInfo = TrapInfo {
         "a Run Command script's aws s3 cp fails with InvalidAccessKeyId on some instances: it \
               runs as root, whose ~/.aws/credentials wins over the instance role",
     narrative: include_str!("runcommand_shadow_credentials.md"),
+    narrative_ja: include_str!("runcommand_shadow_credentials.ja.md"),
     source: "003_80295c6b111c9292.txt",
     scenario: Some(&SCENARIO),
 };
