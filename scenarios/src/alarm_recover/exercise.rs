@@ -59,8 +59,9 @@ struct AlarmSession {
 }
 
 impl AlarmSession {
-    /// The stack's alarm now (a template may rename it or its logical id), as the IAM user.
-    async fn alarm(&self, ctx: &mut RunContext) -> Result<String, HarnessError> {
+    /// The stack's alarm and instance now (a template may rename them or their logical ids), as
+    /// the IAM user.
+    async fn resources(&self, ctx: &mut RunContext) -> Result<(String, Option<String>), HarnessError> {
         let user = &self.story.user;
         let stack = &self.story.names.role_stack;
         let out = user.cloudformation.describe_stack_resources().stack_name(stack).send().await;
@@ -68,12 +69,15 @@ impl AlarmSession {
             json!({ "StackName": stack, "Alarms": out.stack_resources().iter()
                 .filter(|r| r.resource_type() == Some("AWS::CloudWatch::Alarm")).map(|r| r.physical_resource_id()).collect::<Vec<_>>() })
         })?;
-        out.stack_resources()
-            .iter()
-            .find(|r| r.resource_type() == Some("AWS::CloudWatch::Alarm"))
-            .and_then(|r| r.physical_resource_id())
-            .map(str::to_string)
-            .ok_or_else(|| HarnessError::Scenario(format!("stack {stack} has no alarm")))
+        let of_type = |kind: &str| {
+            out.stack_resources()
+                .iter()
+                .find(|r| r.resource_type() == Some(kind))
+                .and_then(|r| r.physical_resource_id())
+                .map(str::to_string)
+        };
+        let alarm = of_type("AWS::CloudWatch::Alarm").ok_or_else(|| HarnessError::Scenario(format!("stack {stack} has no alarm")))?;
+        Ok((alarm, of_type("AWS::EC2::Instance")))
     }
 }
 
@@ -82,7 +86,7 @@ impl Session for AlarmSession {
         &self.observed
     }
 
-    fn placeholders(&self) -> Vec<(&'static str, String)> {
+    fn placeholders(&self, _kind: FixKind) -> Vec<(&'static str, String)> {
         let account = self.story.admin.account.clone();
         vec![
             ("RoleArn", format!("arn:aws:iam::{account}:role/{ROLE_NAME}")),
@@ -95,6 +99,10 @@ impl Session for AlarmSession {
 
     fn needs(&self, _kind: FixKind) -> Needs {
         Needs::default()
+    }
+
+    fn baseline(&self, kind: FixKind) -> Option<String> {
+        (kind == FixKind::Template).then(|| super::EC2_JSON.to_string())
     }
 
     fn accounts(&self) -> Vec<(&'static str, &'static str)> {
@@ -124,8 +132,12 @@ impl Session for AlarmSession {
 
     fn verify<'a>(&'a mut self, ctx: &'a mut RunContext) -> ScenarioFuture<'a, Verified> {
         Box::pin(async move {
-            let alarm = self.alarm(ctx).await?;
+            let (alarm, instance) = self.resources(ctx).await?;
             let Story { admin, session, user, .. } = &self.story;
+            // Only a running instance can be recovered (an update may have replaced it).
+            if let Some(instance) = instance {
+                super::ec2::wait_until_running(ctx, session, &instance).await?;
+            }
             // An alarm already in ALARM would not act again: back to OK first.
             let described = admin.cloudwatch.describe_alarms().alarm_names(&alarm).send().await.map_err(|e| StepError::from_sdk(&e))?;
             let in_alarm = described.metric_alarms().first().and_then(|a| a.state_value()) == Some(&StateValue::Alarm);

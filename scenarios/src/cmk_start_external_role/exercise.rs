@@ -3,7 +3,7 @@
 use wana_harness::{BehaviourProfile, HarnessError, Principal, RunContext, ScenarioFuture};
 
 use super::{steps, Provisioned, Settled, EXTERNAL_ID, ROLE_NAME};
-use crate::exercise::{apply, Applied, Exercise, FixKind, Needs, Observed, Session, UserFix, Verified};
+use crate::exercise::{apply, breadth::EBS_GRANT_OPERATIONS, Applied, Exercise, FixKind, Needs, Observed, Session, UserFix, Verified};
 
 pub static EXERCISE: CmkExercise = CmkExercise;
 
@@ -24,7 +24,7 @@ impl Exercise for CmkExercise {
     }
 
     fn own_placeholders(&self) -> &'static [&'static str] {
-        &["CustomerAccountId", "VendorAccountId", "ExternalId"]
+        &["VendorAccountId", "OtherRegion", "CustomerAccountId", "ExternalId"]
     }
 
     fn setup<'a>(&'a self, ctx: &'a mut RunContext) -> ScenarioFuture<'a, Box<dyn Session>> {
@@ -73,7 +73,7 @@ impl Session for CmkSession {
         &self.observed
     }
 
-    fn placeholders(&self) -> Vec<(&'static str, String)> {
+    fn placeholders(&self, _kind: FixKind) -> Vec<(&'static str, String)> {
         let p = &self.provisioned;
         vec![
             ("AccountId", p.customer.account.clone()),
@@ -84,6 +84,7 @@ impl Session for CmkSession {
             ("RoleArn", p.role_arn.clone()),
             ("InstanceId", p.instance_id.clone()),
             ("ExternalId", EXTERNAL_ID.to_string()),
+            ("OtherRegion", super::fixes::other_region(&p.region).to_string()),
         ]
     }
 
@@ -94,9 +95,7 @@ impl Session for CmkSession {
             resource: Some(p.key_arn.clone()),
             via_service: Some(format!("ec2.{}.amazonaws.com", p.region)),
             kms: true,
-            grant_operations: ["CreateGrant", "Decrypt", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom", "ReEncryptTo", "DescribeKey"]
-                .map(String::from)
-                .to_vec(),
+            grant_operations: EBS_GRANT_OPERATIONS.map(String::from).to_vec(),
         }
     }
 

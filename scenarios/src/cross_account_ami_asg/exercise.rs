@@ -2,8 +2,8 @@
 
 use wana_harness::{HarnessError, RunContext, ScenarioFuture, StepError};
 
-use super::{service_linked_role_arn, setup, verify, Activity, Fix, Provisioned, REPORT_OPERATIONS, ROLE_NAME, SERVICE_LINKED_ROLE};
-use crate::exercise::{apply, Applied, Exercise, FixKind, Needs, Observed, Session, UserFix, Verified};
+use super::{service_linked_role_arn, setup, verify, Activity, Fix, Provisioned, ROLE_NAME, SERVICE_LINKED_ROLE};
+use crate::exercise::{apply, breadth::EBS_GRANT_OPERATIONS, Applied, Exercise, FixKind, Needs, Observed, Session, UserFix, Verified};
 
 pub static EXERCISE: AsgExercise = AsgExercise;
 
@@ -65,16 +65,18 @@ impl Session for AsgSession {
         &self.observed
     }
 
-    fn placeholders(&self) -> Vec<(&'static str, String)> {
+    fn placeholders(&self, kind: FixKind) -> Vec<(&'static str, String)> {
         let p = &self.provisioned;
         let slr = service_linked_role_arn(&p.consumer_admin.account);
+        // The account acting: A puts its key policy, B creates grants and IAM policies.
+        let acting = if kind == FixKind::KeyPolicy { &p.owner } else { &p.consumer_admin };
         vec![
-            ("AccountId", p.consumer_admin.account.clone()),
+            ("AccountId", acting.account.clone()),
             ("OwnerAccountId", p.owner.account.clone()),
             ("ConsumerAccountId", p.consumer_admin.account.clone()),
             ("Region", p.region.clone()),
             ("KeyArn", p.key_arn.clone()),
-            ("RoleArn", slr.clone()),
+            ("RoleArn", p.role_arn.clone()),
             ("ServiceLinkedRoleArn", slr),
             ("ConsumerRoleArn", p.role_arn.clone()),
             ("ImageId", p.image_id.clone()),
@@ -88,7 +90,7 @@ impl Session for AsgSession {
             resource: Some(p.key_arn.clone()),
             via_service: None,
             kms: true,
-            grant_operations: REPORT_OPERATIONS.iter().chain(&["DescribeKey", "GenerateDataKey"]).map(|s| s.to_string()).collect(),
+            grant_operations: EBS_GRANT_OPERATIONS.map(String::from).to_vec(),
         }
     }
 

@@ -2,16 +2,23 @@
 //!
 //! Only statements a fix adds are judged: a key policy is compared with the key's policy as set
 //! up, whose statements (the account's `kms:*`, the administrators') are the account's own
-//! business. A finding has a short English `label` (what `scenarios/fixes/*/fixes.toml` lists
-//! under `broader`: `kms:*`, `iam:*`, `*`, `NotAction`, `Resource: *`,
-//! `kms:GrantIsForAWSResource`, `kms:ViaService`, `Principal: *`, `Principal: <account>`,
-//! `AdministratorAccess`, `PowerUserAccess`, `Operations: <extra operations>`) and a message in
-//! each language ([`Finding::message`]).
+//! business. A finding has a short English `label`, the name `scenarios/fixes/*/fixes.toml`
+//! lists under `broader` (the table in scenarios/fixes/README.md: `kms:*`, `ssm:*`,
+//! `AdministratorAccess`, `Resource: *`, `missing kms:ViaService`, `missing
+//! kms:GrantIsForAWSResource`, `principal: whole account`, `grant operation: <Operation>`,
+//! `credentials in command output`, `credentials written to disk`, `replaces Ec2Instance`; and
+//! `*`, `NotAction`, `Principal: *`, `PowerUserAccess`), and a message in each language
+//! ([`Finding::message`]). Scripts and templates are read for the few patterns named there.
 
 use serde_json::Value;
 use wana_i18n::{tr, Lang};
 
 use super::FixKind;
+
+/// The grant operations AWS lists for EBS (Auto Scaling guide, "Required AWS KMS key policy for
+/// use with encrypted volumes"): more is broader.
+pub const EBS_GRANT_OPERATIONS: [&str; 8] =
+    ["Encrypt", "Decrypt", "ReEncryptFrom", "ReEncryptTo", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "DescribeKey", "CreateGrant"];
 
 /// What the trap needs, as far as breadth is concerned.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,8 +55,16 @@ pub enum FindingKind {
     PrincipalAccount { principal: String, needed: String },
     /// An AWS managed policy that grants far more than any trap needs.
     ManagedPolicy { policy: String },
-    /// Grant operations beyond `needed`.
-    GrantOperations { extra: Vec<String>, needed: Vec<String> },
+    /// A grant operation beyond `needed`.
+    GrantOperation { operation: String, needed: Vec<String> },
+    /// An identity policy allowing `Action: *` on `Resource: *`.
+    AdministratorEquivalent,
+    /// A script printing the role's credentials (Run Command keeps the output).
+    CredentialsInOutput { line: String },
+    /// A script storing the role's credentials in a file.
+    CredentialsOnDisk { line: String },
+    /// A stack update that replaces a resource beyond the one the fix is about.
+    Replaces { logical_id: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,12 +83,16 @@ impl Finding {
             FindingKind::ActionWildcard { action } => action.clone(),
             FindingKind::NotAction => "NotAction".into(),
             FindingKind::ResourceStar { .. } => "Resource: *".into(),
-            FindingKind::CreateGrantUnconditioned => "kms:GrantIsForAWSResource".into(),
-            FindingKind::UseWithoutViaService { .. } => "kms:ViaService".into(),
+            FindingKind::CreateGrantUnconditioned => "missing kms:GrantIsForAWSResource".into(),
+            FindingKind::UseWithoutViaService { .. } => "missing kms:ViaService".into(),
             FindingKind::PrincipalStar => "Principal: *".into(),
-            FindingKind::PrincipalAccount { principal, .. } => format!("Principal: {principal}"),
+            FindingKind::PrincipalAccount { .. } => "principal: whole account".into(),
             FindingKind::ManagedPolicy { policy } => policy.clone(),
-            FindingKind::GrantOperations { extra, .. } => format!("Operations: {}", extra.join(", ")),
+            FindingKind::GrantOperation { operation, .. } => format!("grant operation: {operation}"),
+            FindingKind::AdministratorEquivalent => "AdministratorAccess".into(),
+            FindingKind::CredentialsInOutput { .. } => "credentials in command output".into(),
+            FindingKind::CredentialsOnDisk { .. } => "credentials written to disk".into(),
+            FindingKind::Replaces { logical_id } => format!("replaces {logical_id}"),
         }
     }
 
@@ -90,9 +109,13 @@ impl Finding {
                 tr!(lang, "check.breadth.principal_account", principal = principal, needed = needed)
             }
             FindingKind::ManagedPolicy { policy } => tr!(lang, "check.breadth.managed_policy", policy = policy),
-            FindingKind::GrantOperations { extra, needed } => {
-                tr!(lang, "check.breadth.grant_operations", extra = extra.join(", "), needed = needed.join(", "))
+            FindingKind::GrantOperation { operation, needed } => {
+                tr!(lang, "check.breadth.grant_operation", operation = operation, needed = needed.join(", "))
             }
+            FindingKind::AdministratorEquivalent => tr!(lang, "check.breadth.administrator"),
+            FindingKind::CredentialsInOutput { line } => tr!(lang, "check.breadth.credentials_output", line = line),
+            FindingKind::CredentialsOnDisk { line } => tr!(lang, "check.breadth.credentials_disk", line = line),
+            FindingKind::Replaces { logical_id } => tr!(lang, "check.breadth.replaces", resource = logical_id),
         }
     }
 
@@ -133,7 +156,8 @@ pub fn analyse(kind: FixKind, document: &str, baseline: Option<&str>, needs: &Ne
                 findings.extend(grant_findings(&grant, needs));
             }
         }
-        FixKind::Script | FixKind::Template => {}
+        FixKind::Script => findings.extend(super::reading::script_findings(document)),
+        FixKind::Template => findings.extend(super::reading::template_findings(document, baseline)),
     }
     let mut unique: Vec<Finding> = Vec::new();
     for finding in findings {
@@ -226,6 +250,10 @@ fn statement_findings(kind: FixKind, statement: &Value, needs: &Needs) -> Vec<Fi
         findings.push(Finding::new(FindingKind::NotAction));
     }
     let actions = strings(statement.get("Action"));
+    let resources = strings(statement.get("Resource"));
+    if kind == FixKind::IamPolicy && actions.iter().any(|a| a == "*") && resources.iter().any(|r| r == "*") {
+        findings.push(Finding::new(FindingKind::AdministratorEquivalent));
+    }
     for action in &actions {
         if action == "*" || (action.ends_with(":*") && !action[..action.len() - 2].contains('*')) {
             findings.push(Finding::new(FindingKind::ActionWildcard { action: action.to_ascii_lowercase() }));
@@ -265,7 +293,11 @@ fn principal_findings(statement: &Value, needs: &Needs) -> Vec<Finding> {
     };
     let mut findings = Vec::new();
     for principal in principals {
-        if principal == "*" {
+        let conditions = condition_keys(statement);
+        let one_account = conditions.iter().any(|k| k == "kms:calleraccount" || k == "aws:principalaccount");
+        if principal == "*" && one_account {
+            findings.push(Finding::new(FindingKind::PrincipalAccount { principal: "*".into(), needed: needs.principal.clone().unwrap_or_default() }));
+        } else if principal == "*" {
             findings.push(Finding::new(FindingKind::PrincipalStar));
         } else if let (true, Some(needed)) = (is_account(&principal), &needs.principal) {
             findings.push(Finding::new(FindingKind::PrincipalAccount { principal, needed: needed.clone() }));
@@ -283,9 +315,10 @@ fn is_account(principal: &str) -> bool {
 fn grant_findings(grant: &Value, needs: &Needs) -> Vec<Finding> {
     let mut findings = Vec::new();
     let operations = strings(grant.get("Operations"));
-    let extra: Vec<String> = operations.iter().filter(|op| !needs.grant_operations.contains(op)).cloned().collect();
-    if !extra.is_empty() && !needs.grant_operations.is_empty() {
-        findings.push(Finding::new(FindingKind::GrantOperations { extra, needed: needs.grant_operations.clone() }));
+    if !needs.grant_operations.is_empty() {
+        for operation in operations.iter().filter(|op| !needs.grant_operations.contains(op)) {
+            findings.push(Finding::new(FindingKind::GrantOperation { operation: operation.clone(), needed: needs.grant_operations.clone() }));
+        }
     }
     if let Some(grantee) = grant.get("GranteePrincipal").and_then(Value::as_str) {
         if grantee == "*" {

@@ -19,6 +19,7 @@ pub mod apply;
 pub mod breadth;
 mod kind;
 pub mod manifest;
+mod reading;
 
 use std::fmt;
 
@@ -92,8 +93,9 @@ pub trait Exercise: Send + Sync {
 /// A set-up trap, waiting for fixes.
 pub trait Session: Send {
     fn observed(&self) -> &Observed;
-    /// Every placeholder's value in this run (`AccountId`, `KeyArn`, ...).
-    fn placeholders(&self) -> Vec<(&'static str, String)>;
+    /// Every placeholder's value in this run for a fix of `kind` (`AccountId` is the account
+    /// acting, which may depend on the kind).
+    fn placeholders(&self, kind: FixKind) -> Vec<(&'static str, String)>;
     /// What the trap needs, for the breadth analysis of a fix of `kind`.
     fn needs(&self, kind: FixKind) -> Needs;
     /// The document a fix of `kind` replaces, where there is one (the key policy as set up):
@@ -208,7 +210,7 @@ pub async fn judge_session(session: &mut dyn Session, ctx: &mut RunContext, fix:
     if !observed.reproduced {
         return Ok(Judgement { observed, applied: None, verified: None, findings: Vec::new(), verdict: Verdict::NotResolved });
     }
-    let document = substitute(&fix.document, &session.placeholders());
+    let document = substitute(&fix.document, &session.placeholders(fix.kind));
     let fix = UserFix { kind: fix.kind, document };
     let mut applied = session.apply(ctx, &fix).await?;
     // A script's output may print what it read: through the recorder's redaction of secrets.

@@ -65,7 +65,7 @@ impl Session for RunCommandSession {
         &self.observed
     }
 
-    fn placeholders(&self) -> Vec<(&'static str, String)> {
+    fn placeholders(&self, _kind: FixKind) -> Vec<(&'static str, String)> {
         let p = &self.provisioned;
         vec![
             ("AccountId", p.admin.account.clone()),

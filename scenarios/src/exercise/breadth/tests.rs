@@ -13,7 +13,7 @@ fn cmk_needs() -> Needs {
         resource: Some(KEY.into()),
         via_service: Some("ec2.us-east-1.amazonaws.com".into()),
         kms: true,
-        grant_operations: vec!["Decrypt".into(), "CreateGrant".into()],
+        grant_operations: EBS_GRANT_OPERATIONS.map(String::from).to_vec(),
     }
 }
 
@@ -49,20 +49,25 @@ fn labels(kind: FixKind, document: &str, needs: &Needs) -> Vec<String> {
 )]
 #[case::everything_for_the_role(
     json!({"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "kms:*", "Resource": "*"}),
-    &["kms:*", "kms:GrantIsForAWSResource", "kms:ViaService"]
+    &["kms:*", "missing kms:GrantIsForAWSResource", "missing kms:ViaService"]
 )]
 #[case::create_grant_without_condition(
     json!({"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "kms:CreateGrant", "Resource": "*"}),
-    &["kms:GrantIsForAWSResource"]
+    &["missing kms:GrantIsForAWSResource"]
 )]
 #[case::use_without_via_service(
     json!({"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": ["kms:Decrypt"], "Resource": "*"}),
-    &["kms:ViaService"]
+    &["missing kms:ViaService"]
 )]
 #[case::the_whole_vendor_account(
     json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:root"}, "Action": "kms:CreateGrant", "Resource": "*",
            "Condition": {"Bool": {"kms:GrantIsForAWSResource": true}}}),
-    &["Principal: arn:aws:iam::222222222222:root"]
+    &["principal: whole account"]
+)]
+#[case::everyone_in_the_account(
+    json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*",
+           "Condition": {"StringEquals": {"kms:CallerAccount": "333333333333", "kms:ViaService": "ec2.us-east-1.amazonaws.com"}}}),
+    &["principal: whole account"]
 )]
 #[case::anyone(
     json!({"Effect": "Allow", "Principal": "*", "Action": "kms:DescribeKey", "Resource": "*"}),
@@ -87,7 +92,7 @@ fn key_policy_statements_are_judged_against_the_trap(#[case] statement: serde_js
 #[case::any_key(json!({"Effect": "Allow", "Action": "kms:CreateGrant", "Resource": "*",
                      "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}}), &["Resource: *"])]
 #[case::administrator(json!({"Effect": "Allow", "Action": "*", "Resource": "*"}),
-                      &["*", "Resource: *", "kms:GrantIsForAWSResource", "kms:ViaService"])]
+                      &["AdministratorAccess", "*", "Resource: *", "missing kms:GrantIsForAWSResource", "missing kms:ViaService"])]
 #[case::iam_star(json!({"Effect": "Allow", "Action": ["iam:*"], "Resource": KEY}), &["iam:*"])]
 fn identity_policies_name_wildcards_and_resource_star(#[case] statement: serde_json::Value, #[case] expected: &[&str]) {
     let policy = json!({"Version": "2012-10-17", "Statement": statement}).to_string();
@@ -122,10 +127,10 @@ fn a_template_attaching_administrator_access_is_named() {
 
 #[rstest]
 #[case::the_reports_operations(json!({"KeyId": KEY, "GranteePrincipal": ROLE, "Operations": ["Decrypt", "CreateGrant"]}), &[])]
-#[case::more_operations(json!({"KeyId": KEY, "GranteePrincipal": ROLE, "Operations": ["Decrypt", "CreateGrant", "Encrypt", "RetireGrant"]}),
-                        &["Operations: Encrypt, RetireGrant"])]
+#[case::more_operations(json!({"KeyId": KEY, "GranteePrincipal": ROLE, "Operations": ["Decrypt", "CreateGrant", "Encrypt", "RetireGrant", "Sign"]}),
+                        &["grant operation: RetireGrant", "grant operation: Sign"])]
 #[case::an_account(json!({"KeyId": KEY, "GranteePrincipal": "arn:aws:iam::222222222222:root", "Operations": ["Decrypt"]}),
-                   &["Principal: arn:aws:iam::222222222222:root"])]
+                   &["principal: whole account"])]
 fn grants_name_extra_operations_and_whole_accounts(#[case] grant: serde_json::Value, #[case] expected: &[&str]) {
     assert_eq!(labels(FixKind::Grant, &grant.to_string(), &cmk_needs()), expected);
 }
@@ -156,7 +161,7 @@ fn every_finding_reads_in_both_languages_and_a_manifest_may_name_it_by_label_or_
     let ja = finding.message(Lang::Ja);
     assert!(en.contains("222222222222") && ja.contains("222222222222"), "{en} / {ja}");
     assert_ne!(en, ja);
-    assert!(finding.is_named_by("Principal: arn:aws:iam::222222222222:root"));
-    assert!(finding.is_named_by("whole account"));
+    assert!(finding.is_named_by("principal: whole account"));
+    assert!(finding.is_named_by("Whole Account"));
     assert!(!finding.is_named_by("kms:*"));
 }
