@@ -41,10 +41,9 @@ fn observed(first: &Settled) -> Observed {
     Observed {
         reproduced: first.fell_back_to_stopped(),
         failure: format!(
-            "StartInstances by {ROLE_NAME} answered pending; the instance is {} ({}: {})",
+            "StartInstances by {ROLE_NAME} answered pending; the instance is {} ({})",
             first.state,
-            first.state_reason_code.as_deref().unwrap_or("-"),
-            first.state_reason_message.as_deref().unwrap_or("-")
+            first.state_reason_message.as_deref().or(first.state_reason_code.as_deref()).unwrap_or("no state reason")
         ),
         denied: first.denied_inner_calls.iter().map(|c| c.sentence()).collect(),
     }
