@@ -18,6 +18,7 @@ mod repro;
 mod sandbox_cli;
 mod target;
 mod test_command;
+mod workshop;
 
 use std::process::ExitCode;
 
@@ -52,6 +53,9 @@ enum Command {
     /// Check a fix of your own: set the trap up, apply FILE instead of the reference fix, say
     /// whether the failure is gone and what the fix grants beyond the need (exit 0, 1 or 5).
     Check(check::CheckArgs),
+    /// Run a workshop: the trap set up and its failure shown, the AWS CLI environment printed,
+    /// then v (verify), h (hint), q (quit); `workshop verify` from another terminal.
+    Workshop(workshop::WorkshopArgs),
     /// Run the traps for CI: junit.xml, results.json and the drift report (report.md) in --out.
     Nightly(nightly::NightlyArgs),
     /// Serve the emulator for the AWS CLI or an SDK, or print the environment to reach it.
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
         Command::Repro(args) => repro::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Workshop(args) => workshop::run(&args),
         Command::Nightly(args) => nightly::run(&args),
         Command::Emulator(args) => emulator::run(&args),
         Command::Test(args) => test_command::run(&args),

@@ -60,7 +60,7 @@ fn a_malformed_policy_gets_awss_error_and_exits_1() {
     let output = check(&[TRAP, "--fix", path.to_str().unwrap(), "--kind", "key-policy"]);
     let said = text(&output);
     assert_eq!(output.status.code(), Some(1), "{said}");
-    assert!(said.contains("AWS refused the fix: MalformedPolicyDocument: "), "{said}");
+    assert!(said.contains("AWS refused the fix: MalformedPolicyDocumentException: "), "{said}");
     assert!(!said.contains("panicked"), "{said}");
 }
 
