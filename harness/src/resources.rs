@@ -158,7 +158,7 @@ impl RunContext {
     }
 
     /// Records how teardown ended in the ledger.
-    pub(crate) fn end_run(&mut self, teardown_ok: bool) {
+    pub fn end_run(&mut self, teardown_ok: bool) {
         if let Some(ledger) = &self.meta.ledger {
             if let Err(err) = ledger.append(&Entry::Teardown { at: timestamp(Utc::now()), ok: teardown_ok }) {
                 tracing::warn!(%err, "cannot write the end of the run ledger");

@@ -29,6 +29,8 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("common.toml", include_str!("../messages/common.toml")),
     ("hints.toml", include_str!("../messages/hints.toml")),
     ("report.toml", include_str!("../messages/report.toml")),
+    ("check.toml", include_str!("../messages/check.toml")),
+    ("workshop.toml", include_str!("../messages/workshop.toml")),
 ];
 
 /// The message `key` in `lang`, with `{name}` placeholders replaced by `args`.

@@ -27,6 +27,7 @@
 mod cloudformation;
 mod cloudwatch;
 mod ec2;
+mod exercise;
 mod provision;
 mod teardown;
 #[cfg(test)]
@@ -42,6 +43,7 @@ use wana_harness::{
 
 use crate::TrapInfo;
 pub use cloudwatch::{parse_action_item, present_fields};
+pub use exercise::EXERCISE;
 
 use cloudformation::{create_stack, resources_of_stack, update_stack, wait_for_stack};
 use cloudwatch::{action_outcome, describe_alarms, set_alarm_state};
@@ -219,7 +221,8 @@ impl std::ops::Deref for Actor {
     }
 }
 
-async fn run(ctx: &mut RunContext) -> Result<Verdict, HarnessError> {
+/// Provision → trigger → observe, with the notes that say what the alarms' actions did.
+async fn setup(ctx: &mut RunContext) -> Result<Story, HarnessError> {
     // Provision: the report's two identities, both with PowerUserAccess.
     ctx.recorder.set_phase(Phase::Provision);
     let admin = Actor::new(ctx.admin("a")?);
@@ -246,7 +249,6 @@ async fn run(ctx: &mut RunContext) -> Result<Verdict, HarnessError> {
     let role_action = action_outcome(ctx, &admin, &role_alarm, &session.label).await?;
     let user_action = action_outcome(ctx, &admin, &user_alarm, &user.label).await?;
     describe_alarms(ctx, &admin, &[&role_alarm, &user_alarm]).await?;
-
     if role_action.succeeded {
         ctx.recorder.note(
             "The alarm created with the role session's temporary credentials recovered the \
@@ -255,7 +257,7 @@ async fn run(ctx: &mut RunContext) -> Result<Verdict, HarnessError> {
              recover action needs no permissions of the alarm's creator, so whoever created the \
              alarm no longer matters.",
         );
-        return Ok(Verdict::NotReproduced);
+        return Ok(Story { admin, session, user, names, role_action });
     }
     if !role_action.is_authentication_failure() {
         ctx.recorder.note(format!(
@@ -264,7 +266,7 @@ async fn run(ctx: &mut RunContext) -> Result<Verdict, HarnessError> {
              so the trap does not count as reproduced.",
             role_action.error.as_deref().unwrap_or(&role_action.summary),
         ));
-        return Ok(Verdict::NotReproduced);
+        return Ok(Story { admin, session, user, names, role_action });
     }
     ctx.recorder.note(format!(
         "Both stacks were created without error, yet the recover action of the alarm created \
@@ -279,6 +281,25 @@ async fn run(ctx: &mut RunContext) -> Result<Verdict, HarnessError> {
             "failed as well"
         },
     ));
+    Ok(Story { admin, session, user, names, role_action })
+}
+
+/// What setup made and saw: the report's three identities, the run's names, and the Action
+/// item of each alarm.
+struct Story {
+    admin: Actor,
+    session: Actor,
+    user: Actor,
+    names: Names,
+    role_action: ActionOutcome,
+}
+
+async fn run(ctx: &mut RunContext) -> Result<Verdict, HarnessError> {
+    let story = setup(ctx).await?;
+    if !story.role_action.is_authentication_failure() {
+        return Ok(Verdict::NotReproduced);
+    }
+    let Story { admin, session, user, names, .. } = story;
 
     // Fix: as in the report, the IAM user updates the role's stack with a new AlarmName, so
     // CloudFormation replaces the alarm under the user's credentials.
@@ -292,22 +313,27 @@ async fn run(ctx: &mut RunContext) -> Result<Verdict, HarnessError> {
         )));
     }
 
-    // Verify: fired again (by the role session, as in the report: who fires does not matter).
+    let renewed_action = verify(ctx, &admin, &session, &user, &renewed).await?;
+    Ok(if renewed_action.succeeded { Verdict::ReproducedAndFixed } else { Verdict::FixFailed })
+}
+
+/// The trap's check: the alarm is fired again (by the role session, as in the report: who fires
+/// does not matter) and its Action item read.
+async fn verify(ctx: &mut RunContext, admin: &Actor, session: &Actor, user: &Actor, alarm: &str) -> Result<ActionOutcome, HarnessError> {
     ctx.recorder.set_phase(Phase::Verify);
-    set_alarm_state(ctx, &session, &renewed).await?;
-    let renewed_action = action_outcome(ctx, &admin, &renewed, &user.label).await?;
+    set_alarm_state(ctx, session, alarm).await?;
+    let renewed_action = action_outcome(ctx, admin, alarm, &user.label).await?;
     if renewed_action.succeeded {
         ctx.recorder.note(
             "Re-created by the IAM user, the alarm recovers the instance. DescribeAlarms shows \
              the same fields for a broken alarm and a working one: nothing names the creator, so \
              only firing an alarm once tells them apart.",
         );
-        Ok(Verdict::ReproducedAndFixed)
     } else {
         ctx.recorder.note(
             "The alarm re-created with the IAM user's long-term key failed as well: the report's \
              fix did not work here.",
         );
-        Ok(Verdict::FixFailed)
     }
+    Ok(renewed_action)
 }

@@ -17,6 +17,7 @@
 //! [`reproduce`] runs all of it with any fix, so tests check other fixes (valid and invalid)
 //! through the very same steps.
 
+mod exercise;
 mod fixes;
 mod steps;
 mod teardown;
@@ -32,6 +33,7 @@ use wana_harness::{
 };
 
 use crate::TrapInfo;
+pub use exercise::EXERCISE;
 pub use fixes::{report_statements, with_statements, Fix};
 pub use steps::{assume_third_party_role, provision, reproduce};
 

@@ -18,6 +18,7 @@
 //!
 //! [`reproduce`] runs all of it with any fix, so tests judge other fixes by the same steps.
 
+mod exercise;
 mod steps;
 
 use std::time::Duration;
@@ -29,6 +30,7 @@ use wana_harness::{
 };
 
 use crate::TrapInfo;
+pub use exercise::EXERCISE;
 pub use steps::{Activity, Provisioned};
 
 pub const TRAP: TrapInfo = TrapInfo {
@@ -194,6 +196,37 @@ pub struct Run {
 
 /// Provision → trigger → observe → fix (with `fix`) → verify; the verdict says how it went.
 pub async fn reproduce(ctx: &mut RunContext, fix: Fix) -> Result<Run, HarnessError> {
+    let Setup { provisioned, direct_launch_state: direct, failure } = setup(ctx, fix).await?;
+    let Some(failure) = failure else {
+        return Ok(Run { provisioned, direct_launch_state: direct, failure: None, in_service_after_fix: false, verdict: Verdict::NotReproduced });
+    };
+
+    ctx.recorder.set_phase(Phase::Fix);
+    ctx.recorder.note(format!("Fix: {}.", fix.description()));
+    steps::apply_fix(ctx, &provisioned, fix).await?;
+
+    let in_service = verify(ctx, &provisioned).await?;
+    let verdict = if in_service { Verdict::ReproducedAndFixed } else { Verdict::FixFailed };
+    if !in_service {
+        ctx.recorder.note(format!(
+            "After the fix ({}) the group's launches still failed.",
+            fix.description()
+        ));
+    }
+    Ok(Run { provisioned, direct_launch_state: direct, failure: Some(failure), in_service_after_fix: in_service, verdict })
+}
+
+/// What setup found: the direct launch's state and the group's failed launch (`None`: the trap
+/// did not happen).
+#[derive(Debug, Clone)]
+pub struct Setup {
+    pub provisioned: Provisioned,
+    pub direct_launch_state: String,
+    pub failure: Option<Activity>,
+}
+
+/// Provision (A's key policy as `fix` needs it) → trigger → observe.
+pub async fn setup(ctx: &mut RunContext, fix: Fix) -> Result<Setup, HarnessError> {
     let provisioned = steps::provision(ctx, fix).await?;
 
     ctx.recorder.set_phase(Phase::Trigger);
@@ -203,7 +236,7 @@ pub async fn reproduce(ctx: &mut RunContext, fix: Fix) -> Result<Run, HarnessErr
             "RunInstances with the shared AMI by {ROLE_NAME} ended {direct}: the setup does not \
              hold here (the role should be able to use A's key), so the trap cannot be judged."
         ));
-        return Ok(Run { provisioned, direct_launch_state: direct, failure: None, in_service_after_fix: false, verdict: Verdict::NotReproduced });
+        return Ok(Setup { provisioned, direct_launch_state: direct, failure: None });
     }
     ctx.recorder.note(format!(
         "RunInstances by {ROLE_NAME} reached running: EC2 used A's key as the role session (a \
@@ -219,29 +252,23 @@ pub async fn reproduce(ctx: &mut RunContext, fix: Fix) -> Result<Run, HarnessErr
             "The Auto Scaling group's instance reached InService: its service-linked role could \
              use A's key, so the trap did not happen here.",
         );
-        return Ok(Run { provisioned, direct_launch_state: direct, failure: None, in_service_after_fix: false, verdict: Verdict::NotReproduced });
+        return Ok(Setup { provisioned, direct_launch_state: direct, failure: None });
     };
     steps::explain_failure(ctx, &provisioned, &failure, since);
+    Ok(Setup { provisioned, direct_launch_state: direct, failure: Some(failure) })
+}
 
-    ctx.recorder.set_phase(Phase::Fix);
-    ctx.recorder.note(format!("Fix: {}.", fix.description()));
-    steps::apply_fix(ctx, &provisioned, fix).await?;
-
+/// The trap's check: does the group's next retry reach `InService`? Repeatable.
+pub async fn verify(ctx: &mut RunContext, provisioned: &Provisioned) -> Result<bool, HarnessError> {
     ctx.recorder.set_phase(Phase::Verify);
-    let in_service = steps::wait_in_service(ctx, &provisioned).await?;
-    let verdict = if in_service { Verdict::ReproducedAndFixed } else { Verdict::FixFailed };
+    let in_service = steps::wait_in_service(ctx, provisioned).await?;
     if in_service {
         ctx.recorder.note(
             "After the fix the group's next retry reached InService: the service-linked role could \
              create EC2's grant and decrypt the volume's data key.",
         );
-    } else {
-        ctx.recorder.note(format!(
-            "After the fix ({}) the group's launches still failed.",
-            fix.description()
-        ));
     }
-    Ok(Run { provisioned, direct_launch_state: direct, failure: Some(failure), in_service_after_fix: in_service, verdict })
+    Ok(in_service)
 }
 
 /// The report's key policy in A: the account statement, use of the key by account B, and

@@ -19,6 +19,7 @@
 //!
 //! [`reproduce`] runs all of it with any fix, so tests judge other fixes by the same steps.
 
+mod exercise;
 mod steps;
 
 use std::time::Duration;
@@ -27,6 +28,7 @@ use serde_json::{json, Value};
 use wana_harness::{BackendKind, BehaviourProfile, HarnessError, Phase, RunContext, Scenario, ScenarioFuture, Verdict, Waiter};
 
 use crate::TrapInfo;
+pub use exercise::EXERCISE;
 pub use steps::{ManagedNode, Provisioned};
 
 pub const TRAP: TrapInfo = TrapInfo {
@@ -152,7 +154,7 @@ impl Fix {
     }
 
     /// The principals the role's trust policy names when the instance is launched.
-    fn launch_trust(self) -> &'static [&'static str] {
+    pub fn launch_trust(self) -> &'static [&'static str] {
         match self {
             Fix::ManagedPolicyButTrustOnlySsm => &["ssm.amazonaws.com"],
             _ => &["ec2.amazonaws.com"],
@@ -212,7 +214,35 @@ pub struct Run {
 
 /// Provision → trigger → observe → fix (with `fix`) → verify; the verdict says how it went.
 pub async fn reproduce(ctx: &mut RunContext, fix: Fix) -> Result<Run, HarnessError> {
-    let provisioned = steps::provision(ctx, fix.launch_trust()).await?;
+    let mut run = setup(ctx, fix.launch_trust()).await?;
+    if run.managed_before_fix.is_some() {
+        return Ok(run);
+    }
+
+    let since = steps::mark(ctx);
+    steps::trust_ssm_too(ctx, &run.provisioned, fix).await?;
+    run.managed_after_trust_change = steps::watch_managed(ctx, &run.provisioned, UNMANAGED_FOR).await?;
+    if run.managed_after_trust_change.is_none() {
+        steps::explain_trust_change(ctx, &run.provisioned, since);
+    }
+
+    ctx.recorder.set_phase(Phase::Fix);
+    ctx.recorder.note(format!("Fix: {}.", fix.description()));
+    steps::apply_fix(ctx, &run.provisioned, fix).await?;
+
+    run.managed_after_fix = verify(ctx, &run.provisioned).await?;
+    let online = run.managed_after_fix.as_ref().is_some_and(|node| node.ping_status == "Online");
+    run.verdict = if online { Verdict::ReproducedAndFixed } else { Verdict::FixFailed };
+    if !online {
+        steps::explain_fix_failed(ctx, &run.provisioned, fix);
+    }
+    Ok(run)
+}
+
+/// Provision (the role trusting `launch_trust`) → trigger → observe: the run so far; the trap
+/// happened when `managed_before_fix` is `None`.
+pub async fn setup(ctx: &mut RunContext, launch_trust: &[&str]) -> Result<Run, HarnessError> {
+    let provisioned = steps::provision(ctx, launch_trust).await?;
     let second_role_error = steps::add_second_role(ctx, &provisioned).await?;
 
     ctx.recorder.set_phase(Phase::Trigger);
@@ -241,32 +271,21 @@ pub async fn reproduce(ctx: &mut RunContext, fix: Fix) -> Result<Run, HarnessErr
         return Ok(run);
     }
     steps::explain_unmanaged(ctx, &run.provisioned, since);
+    Ok(run)
+}
 
-    let since = steps::mark(ctx);
-    steps::trust_ssm_too(ctx, &run.provisioned, fix).await?;
-    run.managed_after_trust_change = steps::watch_managed(ctx, &run.provisioned, UNMANAGED_FOR).await?;
-    if run.managed_after_trust_change.is_none() {
-        steps::explain_trust_change(ctx, &run.provisioned, since);
-    }
-
-    ctx.recorder.set_phase(Phase::Fix);
-    ctx.recorder.note(format!("Fix: {}.", fix.description()));
-    steps::apply_fix(ctx, &run.provisioned, fix).await?;
-
+/// The trap's check: does the instance appear in Systems Manager, `Online`? Repeatable.
+pub async fn verify(ctx: &mut RunContext, provisioned: &Provisioned) -> Result<Option<ManagedNode>, HarnessError> {
     ctx.recorder.set_phase(Phase::Verify);
-    run.managed_after_fix = steps::watch_managed_until_online(ctx, &run.provisioned, MANAGED_WITHIN).await?;
-    let online = run.managed_after_fix.as_ref().is_some_and(|node| node.ping_status == "Online");
-    run.verdict = if online { Verdict::ReproducedAndFixed } else { Verdict::FixFailed };
-    if online {
+    let node = steps::watch_managed_until_online(ctx, provisioned, MANAGED_WITHIN).await?;
+    if node.as_ref().is_some_and(|node| node.ping_status == "Online") {
         ctx.recorder.note(
             "After the fix the agent's next call to ssm:UpdateInstanceInformation, made with the \
              instance role's credentials from instance metadata, was allowed: the instance is a \
              managed node, Online.",
         );
-    } else {
-        steps::explain_fix_failed(ctx, &run.provisioned, fix);
     }
-    Ok(run)
+    Ok(node)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 pub mod alarm_recover;
 pub mod cmk_start_external_role;
 pub mod cross_account_ami_asg;
+pub mod exercise;
 pub mod instance_profile_ssm;
 pub mod runcommand_shadow_credentials;
 mod teardown;

@@ -20,6 +20,7 @@
 //! service. [`reproduce`] runs all of it with any fix, so tests judge other fixes by what happens.
 
 mod documents;
+mod exercise;
 mod steps;
 
 use std::time::Duration;
@@ -28,6 +29,7 @@ use wana_harness::{BackendKind, BehaviourProfile, HarnessError, Phase, RunContex
 
 use crate::TrapInfo;
 pub use documents::{configure_list_document, fixed_upload_document, upload_document, UPLOADED_FILES};
+pub use exercise::EXERCISE;
 pub use steps::{access_key_type, Invocation, Provisioned};
 
 pub const TRAP: TrapInfo = TrapInfo {
@@ -157,6 +159,26 @@ pub struct Run {
 
 /// Provision → trigger → observe → fix (with `fix`) → verify; the verdict says how it went.
 pub async fn reproduce(ctx: &mut RunContext, fix: Fix) -> Result<Run, HarnessError> {
+    let mut run = setup(ctx).await?;
+    if run.stale_upload.status == "Success" {
+        return Ok(run);
+    }
+
+    ctx.recorder.set_phase(Phase::Fix);
+    ctx.recorder.note(format!("Fix: {}.", fix.description()));
+    let after = steps::apply_fix(ctx, &run.provisioned, fix).await?;
+
+    run.stale_objects = verify_objects(ctx, &run.provisioned).await?;
+    let fixed = after.status == "Success" && uploaded(&run.stale_objects);
+    run.after_fix = Some(after);
+    run.verdict = if fixed { Verdict::ReproducedAndFixed } else { Verdict::FixFailed };
+    steps::explain_fix(ctx, &run, fix);
+    Ok(run)
+}
+
+/// Provision → trigger → observe (with the report's diagnosis when the upload failed on the
+/// stale instance): the run so far.
+pub async fn setup(ctx: &mut RunContext) -> Result<Run, HarnessError> {
     let p = steps::provision(ctx).await?;
 
     ctx.recorder.set_phase(Phase::Trigger);
@@ -189,18 +211,18 @@ pub async fn reproduce(ctx: &mut RunContext, fix: Fix) -> Result<Run, HarnessErr
         return Ok(run);
     }
     steps::diagnose(ctx, &mut run).await?;
-
-    ctx.recorder.set_phase(Phase::Fix);
-    ctx.recorder.note(format!("Fix: {}.", fix.description()));
-    let after = steps::apply_fix(ctx, &run.provisioned, fix).await?;
-
-    ctx.recorder.set_phase(Phase::Verify);
-    run.stale_objects = steps::stale_objects(ctx, &run.provisioned).await?;
-    let fixed = after.status == "Success" && UPLOADED_FILES.iter().all(|f| run.stale_objects.iter().any(|o| o.ends_with(f)));
-    run.after_fix = Some(after);
-    run.verdict = if fixed { Verdict::ReproducedAndFixed } else { Verdict::FixFailed };
-    steps::explain_fix(ctx, &run, fix);
     Ok(run)
+}
+
+/// The trap's check, first part: the objects the stale instance put into the bucket.
+pub async fn verify_objects(ctx: &mut RunContext, p: &Provisioned) -> Result<Vec<String>, HarnessError> {
+    ctx.recorder.set_phase(Phase::Verify);
+    steps::stale_objects(ctx, p).await
+}
+
+/// Whether `objects` hold every file the report's document uploads.
+pub fn uploaded(objects: &[String]) -> bool {
+    UPLOADED_FILES.iter().all(|f| objects.iter().any(|o| o.ends_with(f)))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 mod backends;
 mod bench;
 mod catalog;
+mod check;
 mod emulator;
 mod endpoints;
 mod explain;
@@ -17,6 +18,7 @@ mod repro;
 mod sandbox_cli;
 mod target;
 mod test_command;
+mod workshop;
 
 use std::process::ExitCode;
 
@@ -48,6 +50,12 @@ enum Command {
     /// Run a trap on the emulator and explain every denied call: who, what, which policies
     /// were consulted, which statement decided.
     Explain(explain::ExplainArgs),
+    /// Check a fix of your own: set the trap up, apply FILE instead of the reference fix, say
+    /// whether the failure is gone and what the fix grants beyond the need (exit 0, 1 or 5).
+    Check(check::CheckArgs),
+    /// Run a workshop: the trap set up and its failure shown, the AWS CLI environment printed,
+    /// then v (verify), h (hint), q (quit); `workshop verify` from another terminal.
+    Workshop(workshop::WorkshopArgs),
     /// Run the traps for CI: junit.xml, results.json and the drift report (report.md) in --out.
     Nightly(nightly::NightlyArgs),
     /// Serve the emulator for the AWS CLI or an SDK, or print the environment to reach it.
@@ -91,6 +99,8 @@ fn main() -> ExitCode {
         Command::Show(args) => catalog::show(&args),
         Command::Repro(args) => repro::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Check(args) => check::run(&args),
+        Command::Workshop(args) => workshop::run(&args),
         Command::Nightly(args) => nightly::run(&args),
         Command::Emulator(args) => emulator::run(&args),
         Command::Test(args) => test_command::run(&args),

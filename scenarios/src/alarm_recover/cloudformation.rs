@@ -81,6 +81,27 @@ pub(super) fn in_progress(status: &StackStatus) -> bool {
 /// Polls DescribeStacks until the stack leaves its `…_IN_PROGRESS` status. Only the final answer
 /// is recorded (an "in progress" says nothing); a status other than `done` is an error of the
 /// run, with the stack's failure reasons recorded from its events.
+/// `aws cloudformation update-stack` with a participant's template.
+pub(super) async fn update_stack_with(
+    ctx: &mut RunContext,
+    principal: &Actor,
+    name: &str,
+    template: &str,
+) -> Result<(), wana_harness::StepError> {
+    let result = principal
+        .cloudformation
+        .update_stack()
+        .stack_name(name)
+        .template_body(template)
+        .set_tags(Some(ctx.cloudformation_tags()))
+        .send()
+        .await;
+    ctx.recorder.record_sdk(&principal.label, "cloudformation:UpdateStack", result, |_| {
+        json!({ "StackName": name, "TemplateBody": "the participant's template" })
+    })?;
+    Ok(())
+}
+
 pub(super) async fn wait_for_stack(
     ctx: &mut RunContext,
     principal: &Actor,

@@ -13,16 +13,7 @@ use super::{
 
 /// Provision → trigger → observe → fix (with `fix`) → verify; the verdict says how it went.
 pub async fn reproduce(ctx: &mut RunContext, fix: Fix) -> Result<Run, HarnessError> {
-    let provisioned = provision(ctx).await?;
-    let session = assume_third_party_role(ctx, &provisioned).await?;
-
-    ctx.recorder.set_phase(Phase::Trigger);
-    let since = explain::mark(&ctx.backend);
-    start(ctx, &session, &provisioned.instance_id).await?;
-
-    ctx.recorder.set_phase(Phase::Observe);
-    let first = settle(ctx, &session, &provisioned.instance_id, since).await?;
-    explain_first_start(ctx, &provisioned, &first);
+    let (provisioned, session, first) = setup(ctx).await?;
     if !first.fell_back_to_stopped() {
         let verdict = verdict(&first, None);
         return Ok(Run {
@@ -37,17 +28,7 @@ pub async fn reproduce(ctx: &mut RunContext, fix: Fix) -> Result<Run, HarnessErr
     ctx.recorder.set_phase(Phase::Fix);
     fix.apply(ctx, &provisioned).await?;
 
-    ctx.recorder.set_phase(Phase::Verify);
-    let since = explain::mark(&ctx.backend);
-    start(ctx, &session, &provisioned.instance_id).await?;
-    let second = settle(ctx, &session, &provisioned.instance_id, since).await?;
-    note_denied_calls(ctx, &second);
-    if second.is_running() {
-        ctx.recorder.note(
-            "After the fix the same StartInstances by the same session reached running: EC2 \
-             could create its grant for the session and decrypt the volume's data key.",
-        );
-    }
+    let second = verify(ctx, &provisioned, &session).await?;
     let verdict = verdict(&first, Some(&second));
     Ok(Run {
         provisioned,
@@ -56,6 +37,45 @@ pub async fn reproduce(ctx: &mut RunContext, fix: Fix) -> Result<Run, HarnessErr
         second: Some(second),
         verdict,
     })
+}
+
+/// Provision → trigger → observe: the role session's start, and how it settled.
+pub async fn setup(ctx: &mut RunContext) -> Result<(Provisioned, Principal, Settled), HarnessError> {
+    let provisioned = provision(ctx).await?;
+    let session = assume_third_party_role(ctx, &provisioned).await?;
+
+    ctx.recorder.set_phase(Phase::Trigger);
+    let since = explain::mark(&ctx.backend);
+    start(ctx, &session, &provisioned.instance_id).await?;
+
+    ctx.recorder.set_phase(Phase::Observe);
+    let first = settle(ctx, &session, &provisioned.instance_id, since).await?;
+    explain_first_start(ctx, &provisioned, &first);
+    Ok((provisioned, session, first))
+}
+
+/// The trap's check: the same session starts the instance again; how it settled. Repeatable: an
+/// instance a previous check left running is stopped first, by the customer's administrator.
+pub async fn verify(ctx: &mut RunContext, provisioned: &Provisioned, session: &Principal) -> Result<Settled, HarnessError> {
+    ctx.recorder.set_phase(Phase::Verify);
+    let before = describe(&aws_sdk_ec2::Client::new(&provisioned.customer.config), &provisioned.instance_id).await?;
+    if before.state().and_then(|s| s.name()) != Some(&InstanceStateName::Stopped) {
+        let stopped = aws_sdk_ec2::Client::new(&provisioned.customer.config).stop_instances().instance_ids(&provisioned.instance_id).send().await;
+        ctx.recorder.record_sdk(&provisioned.customer.label, "ec2:StopInstances", stopped, |_| json!({ "InstanceId": provisioned.instance_id }))?;
+        let customer = provisioned.customer.clone();
+        settle(ctx, &customer, &provisioned.instance_id, explain::mark(&ctx.backend)).await?;
+    }
+    let since = explain::mark(&ctx.backend);
+    start(ctx, session, &provisioned.instance_id).await?;
+    let second = settle(ctx, session, &provisioned.instance_id, since).await?;
+    note_denied_calls(ctx, &second);
+    if second.is_running() {
+        ctx.recorder.note(
+            "After the fix the same StartInstances by the same session reached running: EC2 \
+             could create its grant for the session and decrypt the volume's data key.",
+        );
+    }
+    Ok(second)
 }
 
 /// The key, the stopped instance with its encrypted root volume, and the role, as `admin@c`.

@@ -433,6 +433,21 @@ pub async fn apply_fix(ctx: &mut RunContext, p: &Provisioned, fix: Fix) -> Resul
     ended.pop().ok_or_else(|| scenario_error("no invocation"))
 }
 
+/// A participant's script on the stale instance, through `AWS-RunShellScript`, in the report's
+/// directory.
+pub async fn run_script_on_stale(ctx: &mut RunContext, p: &Provisioned, script: &str) -> Result<Invocation, HarnessError> {
+    let commands = vec![format!("cd {REPORT_DIR}"), script.to_string()];
+    let mut ended = run_shell(ctx, p, &[p.stale.clone()], &commands, "the participant's script").await?;
+    ended.pop().ok_or_else(|| scenario_error("no invocation"))
+}
+
+/// The report's document on the stale instance again (the trigger, repeated).
+pub async fn upload_on_stale(ctx: &mut RunContext, p: &Provisioned) -> Result<Invocation, HarnessError> {
+    let document = document_name(ctx, "upload");
+    let mut ended = send(ctx, p, &[p.stale.clone()], &document, None, "the report's document").await?;
+    ended.pop().ok_or_else(|| scenario_error("no invocation"))
+}
+
 /// The objects the stale instance uploaded.
 pub async fn stale_objects(ctx: &mut RunContext, p: &Provisioned) -> Result<Vec<String>, HarnessError> {
     let s3 = aws_sdk_s3::Client::new(&p.admin.config);
