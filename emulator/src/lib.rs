@@ -8,6 +8,10 @@ pub mod clock;
 mod connection;
 mod dispatch;
 pub mod error;
+/// Entry points for `emulator/fuzz/` (the `fuzzing` feature): not part of the emulator's API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod ids;
 pub mod imds;
 pub mod instances;
