@@ -58,6 +58,9 @@ pub fn run(args: &FuzzArgs) -> anyhow::Result<ExitCode> {
             bail!(crate::UsageError(format!("no fuzz target {name}; the targets: {}", names.join(", "))));
         }
     }
+    if !nightly_installed() {
+        bail!("cargo-fuzz needs the nightly toolchain, which is not installed (rustup toolchain list)");
+    }
     ensure_cargo_fuzz()?;
     let seconds = (args.minutes * 60.0).round().max(1.0) as u64;
     let mut crashed = Vec::new();
@@ -79,34 +82,70 @@ pub fn run(args: &FuzzArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Builds every fuzz crate, for CI: with cargo-fuzz when it is installed (the real build,
-/// sanitizer included), otherwise `cargo +nightly build` with the cfg the targets are compiled
-/// under but without the sanitizer's coverage passes, which need nothing but the compiler.
+/// Builds every fuzz crate, for CI, with what the machine has: cargo-fuzz on nightly (the real
+/// build, sanitizer included); without cargo-fuzz, `cargo +nightly build` with the cfg the
+/// targets are compiled under but without the sanitizer's passes; without a nightly toolchain,
+/// `cargo check` on the default toolchain (the targets then only type-check).
 pub fn build_all(root: &Path) -> anyhow::Result<()> {
-    let with_cargo_fuzz = cargo_fuzz_installed();
+    let how = if !nightly_installed() {
+        BuildKind::StableCheck
+    } else if cargo_fuzz_installed() {
+        BuildKind::CargoFuzz
+    } else {
+        BuildKind::NightlyPlain
+    };
     for crate_dir in FUZZ_CRATES {
         let dir = root.join(crate_dir);
         let started = Instant::now();
-        let mut command = nightly_cargo();
-        if with_cargo_fuzz {
-            command.args(["fuzz", "build", "-O", "--target-dir"]).arg(fuzz_target_dir(root));
-        } else {
-            command
-                .args(["build", "--release", "--bins", "--target-dir"])
-                .arg(root.join("target").join("fuzz-plain"))
-                .env("RUSTFLAGS", "--cfg fuzzing");
-        }
-        let status = command.current_dir(&dir).status().context("cannot run cargo +nightly (is the nightly toolchain installed?)")?;
+        let mut command = match how {
+            BuildKind::CargoFuzz => {
+                let mut command = nightly_cargo();
+                command.args(["fuzz", "build", "-O", "--target-dir"]).arg(fuzz_target_dir(root));
+                command
+            }
+            BuildKind::NightlyPlain => {
+                let mut command = nightly_cargo();
+                command
+                    .args(["build", "--release", "--bins", "--target-dir"])
+                    .arg(root.join("target").join("fuzz-plain"))
+                    .env("RUSTFLAGS", "--cfg fuzzing");
+                command
+            }
+            BuildKind::StableCheck => {
+                let mut command = crate::inner_cargo();
+                command.args(["check", "--bins", "--target-dir"]).arg(root.join("target").join("fuzz-check"));
+                command.env_remove("CARGO_TARGET_DIR");
+                command
+            }
+        };
+        let status = command.current_dir(&dir).status().with_context(|| format!("cannot run cargo for {crate_dir}"))?;
         if !status.success() {
             bail!("building the fuzz targets of {crate_dir} failed ({status})");
         }
-        eprintln!(
-            "xtask test: fuzz targets of {crate_dir} built ({}) in {:.0} s",
-            if with_cargo_fuzz { "cargo fuzz build" } else { "cargo build, no sanitizer" },
-            started.elapsed().as_secs_f64()
-        );
+        eprintln!("xtask test: fuzz targets of {crate_dir}: {} in {:.0} s", how.describe(), started.elapsed().as_secs_f64());
     }
     Ok(())
+}
+
+#[derive(Debug, Clone, Copy)]
+enum BuildKind {
+    CargoFuzz,
+    NightlyPlain,
+    StableCheck,
+}
+
+impl BuildKind {
+    fn describe(self) -> &'static str {
+        match self {
+            BuildKind::CargoFuzz => "built (cargo +nightly fuzz build -O)",
+            BuildKind::NightlyPlain => "built without the sanitizer (cargo-fuzz is not installed)",
+            BuildKind::StableCheck => "checked only (no nightly toolchain)",
+        }
+    }
+}
+
+fn nightly_installed() -> bool {
+    nightly_cargo().arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
 }
 
 fn fuzz_target_dir(root: &Path) -> PathBuf {
