@@ -31,7 +31,7 @@ fn plain_world() -> &'static World {
 }
 
 /// The `Authorization` header: line 1 its value, line 2 `X-Amz-Date`, line 3 the other headers
-/// (`name: value`, separated by `\r`), line 4 the path and query, the rest the body. Whatever
+/// (`name: value`, separated by `\r`), line 4 the request target, the rest the body. Whatever
 /// parses has every field taken from the header as sent, and is then authenticated against the
 /// built-in accounts' keys.
 pub fn sigv4(data: &[u8]) {
@@ -54,9 +54,13 @@ pub fn sigv4(data: &[u8]) {
     if let Ok(date) = http::HeaderValue::from_str(lines[1]) {
         headers.insert("x-amz-date", date);
     }
+    // The path as the server takes it from the request target.
+    let Ok(uri) = lines[3].parse::<http::Uri>() else {
+        return;
+    };
     let request = SignedRequest {
         method: "POST",
-        path_and_query: lines[3],
+        path_and_query: uri.path_and_query().map_or("/", |p| p.as_str()),
         headers: &headers,
         body,
         source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
