@@ -2,8 +2,8 @@
 //!
 //! 1. Makes sure `<workspace>/.venv` holds the AWS CLI version the emulator is checked against,
 //!    and `.venv-localstack` and `.venv-moto` the pinned LocalStack and moto (host mode).
-//! 2. Builds the fuzz targets (`crate::fuzz::build_all`), which are outside the workspace, unless
-//!    arguments narrow the run.
+//! 2. Type-checks the fuzz targets (`crate::fuzz::check_all`), which are outside the workspace,
+//!    unless arguments narrow the run.
 //! 3. Runs `cargo test --workspace --all-targets` with `WANA_AWS_CLI` pointing at it, so tests that
 //!    drive the real CLI find it (and fail, never skip, when it is missing).
 //!
@@ -43,10 +43,10 @@ pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
         );
     }
 
-    // The fuzz targets (policy/fuzz, emulator/fuzz) are outside the workspace: build them here so
+    // The fuzz targets (policy/fuzz, emulator/fuzz) are outside the workspace: check them here so
     // CI notices when a change breaks one (a run narrowed by arguments skips them).
     if args.cargo_args.is_empty() {
-        crate::fuzz::build_all(&root)?;
+        crate::fuzz::check_all(&root)?;
     }
 
     let cargo_args = cargo_test_args(&args.cargo_args);
