@@ -9,6 +9,10 @@ mod connection;
 mod dispatch;
 pub mod error;
 pub mod faults;
+/// Entry points for `emulator/fuzz/` (the `fuzzing` feature): not part of the emulator's API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod ids;
 pub mod imds;
 pub mod instances;

@@ -99,12 +99,19 @@ pub fn parse_authorization(value: &str) -> Result<SignatureHeader, AuthFailure> 
             "Credential should be scoped with a valid terminator: 'aws4_request', not '{terminator}'."
         )));
     }
+    let signed_headers: Vec<String> = signed_headers.split(';').map(str::to_string).collect();
+    // Every SigV4 signer signs the host; AWS refuses an Authorization header that does not.
+    if !signed_headers.iter().any(|h| h == "host" || h == ":authority") {
+        return Err(AuthFailure::Incomplete(
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".to_string(),
+        ));
+    }
     Ok(SignatureHeader {
         access_key_id: access_key_id.to_string(),
         date: date.to_string(),
         region: region.to_string(),
         service: service.to_string(),
-        signed_headers: signed_headers.split(';').map(str::to_string).collect(),
+        signed_headers,
         signature: signature.to_string(),
     })
 }
@@ -220,6 +227,16 @@ fn expected_signature(
             let value = value.to_str().map_err(|_| AuthFailure::SignatureMismatch)?;
             headers.push((name.as_str(), value));
         }
+    }
+    // A signed host that the request does not carry (an HTTP/1.0 request without `Host`) cannot
+    // have been signed as received; the signer, given no host, would panic.
+    if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host")) {
+        return Err(AuthFailure::SignatureMismatch);
+    }
+    // The server hands in the request target's path (`/…`, or `*`); anything else the signer's
+    // query writer cannot rebuild (it panics), and no client signed it.
+    if !(request.path_and_query.starts_with('/') || request.path_and_query == "*") {
+        return Err(AuthFailure::SignatureMismatch);
     }
     let mut settings = SigningSettings::default();
     settings.excluded_headers = Some(Vec::new());
@@ -401,6 +418,71 @@ mod tests {
         assert_eq!(header.access_key_id, "AKIAWANAADMINA000001");
         assert_eq!(header.service, "iam");
         assert_eq!(header.signed_headers, ["content-type", "host", "x-amz-date"]);
+    }
+
+    /// Found by the `sigv4` fuzz target: a request that signs `host` but carries no `Host`
+    /// header (HTTP/1.0 allows that) made the signer panic instead of answering.
+    #[test]
+    fn a_signed_host_missing_from_the_request_is_a_signature_mismatch() {
+        let now: DateTime<Utc> = "2024-01-01T00:00:00Z".parse().unwrap();
+        let world = World::new(crate::profile::BehaviourProfile::Current, now);
+        let auth = parse_authorization(
+            "AWS4-HMAC-SHA256 Credential=AKIAWANAADMINA000001/20240101/us-east-1/iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=abcd",
+        )
+        .unwrap();
+        let mut headers = http::HeaderMap::new();
+        headers.insert("content-type", "application/x-www-form-urlencoehod".parse().unwrap());
+        headers.insert("dst", "127.0.0.1:4599".parse().unwrap());
+        headers.insert("x-amz-date", "20240101T000000Z".parse().unwrap());
+        let request = SignedRequest {
+            method: "POST",
+            path_and_query: "/",
+            headers: &headers,
+            body: b"Action=GetUser&Version=2010-05-08",
+            source_ip: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        };
+        let failure = authenticate(&world, now, now, &request, &auth).unwrap_err();
+        assert_eq!(failure, AuthFailure::SignatureMismatch);
+        assert_eq!(failure.to_aws_error(Protocol::AwsQuery).code, "SignatureDoesNotMatch");
+    }
+
+    /// Found by the `sigv4` fuzz target: a path that is not a request target's (`20260105T100000Z`)
+    /// made the signer's query writer panic. The server never hands one in; the guard stays.
+    #[test]
+    fn a_path_that_is_no_request_target_is_a_signature_mismatch() {
+        let now: DateTime<Utc> = "2026-01-05T10:00:00Z".parse().unwrap();
+        let world = World::new(crate::profile::BehaviourProfile::Current, now);
+        let auth = parse_authorization(&format!(
+            "AWS4-HMAC-SHA256 Credential=AKIAWANAADMINA000001/20260105/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature={}",
+            "a".repeat(64)
+        ))
+        .unwrap();
+        let mut headers = http::HeaderMap::new();
+        headers.insert("host", "127.0.0.1".parse().unwrap());
+        headers.insert("x-amz-date", "20260105T100000Z".parse().unwrap());
+        for path in ["20260105T100000Z", "", "?x-id=PutObject"] {
+            let request = SignedRequest {
+                method: "POST",
+                path_and_query: path,
+                headers: &headers,
+                body: b"host: 127.0.0.1\rx-amz-conten?x-id=PutObject&a=%2F&b\nbody",
+                source_ip: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            };
+            assert_eq!(authenticate(&world, now, now, &request, &auth).unwrap_err(), AuthFailure::SignatureMismatch, "{path:?}");
+        }
+    }
+
+    #[test]
+    fn an_authorization_that_does_not_sign_the_host_is_incomplete() {
+        let err = parse_authorization(
+            "AWS4-HMAC-SHA256 Credential=AKIAWANAADMINA000001/20240101/us-east-1/iam/aws4_request, SignedHeaders=x-amz-date, Signature=ab",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            AuthFailure::Incomplete("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".into())
+        );
+        assert_eq!(err.to_aws_error(Protocol::AwsQuery).code, "IncompleteSignature");
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod check;
 mod emulator;
 mod endpoints;
 mod explain;
+mod fuzz;
 mod nightly;
 mod out;
 mod repro;
@@ -74,6 +75,7 @@ enum Command {
     Moto(endpoints::ServerArgs),
     /// The table of what each backend reproduces, from the recorded runs in snapshots/.
     Backends(backends::BackendsArgs),
+    Fuzz(fuzz::FuzzArgs),
 }
 
 /// An error that is the user's to fix (exit code 2), as opposed to a failure (exit code 1).
@@ -110,6 +112,7 @@ fn main() -> ExitCode {
         Command::Localstack(args) => endpoints::run(wana_localstack::Server::Localstack, &args),
         Command::Moto(args) => endpoints::run(wana_localstack::Server::Moto, &args),
         Command::Backends(args) => backends::run(&args),
+        Command::Fuzz(args) => fuzz::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -4,7 +4,9 @@
 //!    and `.venv-localstack` and `.venv-moto` the pinned LocalStack and moto (host mode).
 //! 2. Installs Debian's `chromium` when `/usr/bin/chromium` is missing (`apt-get install -y
 //!    --no-install-recommends chromium`, after `apt-get update` if the first try fails): the
-//!    report test renders a report.html in it, and fails without it.
+//!    report test renders a report.html in it, and fails without it. Type-checks the fuzz
+//!    targets (`crate::fuzz::check_all`), which are outside the workspace, unless arguments
+//!    narrow the run.
 //! 3. Runs `cargo test --workspace --all-targets` with `WANA_AWS_CLI` pointing at it, so tests that
 //!    drive the real CLI find it (and fail, never skip, when it is missing).
 //!
@@ -47,6 +49,12 @@ pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
     if let Err(err) = ensure_chromium("xtask test") {
         // The other tests still run; xtask/tests/report_chromium.rs fails and names the cause.
         eprintln!("xtask test: ERROR: {err:#}\nxtask test: the report test will fail without Chromium");
+    }
+
+    // The fuzz targets (policy/fuzz, emulator/fuzz) are outside the workspace: check them here so
+    // CI notices when a change breaks one (a run narrowed by arguments skips them).
+    if args.cargo_args.is_empty() {
+        crate::fuzz::check_all(&root)?;
     }
 
     let cargo_args = cargo_test_args(&args.cargo_args);

@@ -261,6 +261,22 @@ mod tests {
         assert_eq!(decoded.params, Value::structure());
     }
 
+    /// Found by the `json` fuzz target: serde_json's default number parser may miss the nearest
+    /// double by one unit in the last place (`32.5e30` became `3.2499999999999998e31`), so a
+    /// metric value or a number member came back changed. AWS reads decimal numbers exactly.
+    #[rstest]
+    #[case::fuzz_crash("32.5e30", 3.25e31)]
+    #[case::many_digits("0.30000000000000004", 0.300_000_000_000_000_04)]
+    #[case::near_max("1.7976931348623157e308", f64::MAX)]
+    fn numbers_decode_to_the_nearest_double_and_encode_back_unchanged(#[case] text: &str, #[case] expected: f64) {
+        let body = format!(r#"{{"V":{text}}}"#);
+        let decoded = decode(&KMS, &request(Some("TrentService.Encrypt"), &body)).unwrap();
+        assert_eq!(decoded.params.get("V"), Some(&Value::Float(expected)));
+        let encoded = encode_output(&decoded.params, "rid").body;
+        let again = decode(&KMS, &request(Some("TrentService.Encrypt"), std::str::from_utf8(&encoded).unwrap())).unwrap();
+        assert_eq!(again.params, decoded.params);
+    }
+
     #[rstest]
     #[case::missing(None)]
     #[case::other_service(Some("AmazonSSM.GetParameter"))]

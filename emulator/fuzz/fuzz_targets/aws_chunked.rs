@@ -1,0 +1,9 @@
+//! `cargo xtask fuzz --target aws_chunked`: see `wana_emulator::fuzzing::aws_chunked` for the input's layout and
+//! what is asserted. Any panic is a bug.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    wana_emulator::fuzzing::aws_chunked(data);
+});
