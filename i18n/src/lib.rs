@@ -27,6 +27,13 @@ pub use markdown::check_markdown_pair;
 /// The catalog files, embedded at build time. An area adds its file here.
 pub const SOURCES: &[(&str, &str)] = &[
     ("common.toml", include_str!("../messages/common.toml")),
+    ("narration.toml", include_str!("../messages/narration.toml")),
+    ("notes-runner.toml", include_str!("../messages/notes-runner.toml")),
+    ("notes-alarm-recover.toml", include_str!("../messages/notes-alarm-recover.toml")),
+    ("notes-cmk-start-external-role.toml", include_str!("../messages/notes-cmk-start-external-role.toml")),
+    ("notes-cross-account-ami-asg.toml", include_str!("../messages/notes-cross-account-ami-asg.toml")),
+    ("notes-instance-profile-ssm.toml", include_str!("../messages/notes-instance-profile-ssm.toml")),
+    ("notes-runcommand-shadow-credentials.toml", include_str!("../messages/notes-runcommand-shadow-credentials.toml")),
 ];
 
 /// The message `key` in `lang`, with `{name}` placeholders replaced by `args`.

@@ -8,6 +8,8 @@ pub mod cross_account_ami_asg;
 pub mod instance_profile_ssm;
 pub mod runcommand_shadow_credentials;
 mod teardown;
+#[cfg(test)]
+mod narration_tests;
 
 use std::fmt;
 
