@@ -137,10 +137,10 @@ impl RunReport {
         }
         let expectation = match report.expected_verdict {
             Some(expected) if report.matches_expectation => {
-                tr!(lang, "narration.as_expected", expected = verdict_shown(expected, lang))
+                tr!(lang, "narration.as_expected", expected = expected)
             }
             Some(expected) => {
-                tr!(lang, "narration.does_not_match", expected = verdict_shown(expected, lang))
+                tr!(lang, "narration.does_not_match", expected = expected)
             }
             None => tr!(lang, "narration.no_expectation"),
         };

@@ -34,6 +34,8 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("notes-cross-account-ami-asg.toml", include_str!("../messages/notes-cross-account-ami-asg.toml")),
     ("notes-instance-profile-ssm.toml", include_str!("../messages/notes-instance-profile-ssm.toml")),
     ("notes-runcommand-shadow-credentials.toml", include_str!("../messages/notes-runcommand-shadow-credentials.toml")),
+    ("explain.toml", include_str!("../messages/explain.toml")),
+    ("cli.toml", include_str!("../messages/cli.toml")),
 ];
 
 /// The message `key` in `lang`, with `{name}` placeholders replaced by `args`.

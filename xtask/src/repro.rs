@@ -4,6 +4,7 @@ use std::{process::ExitCode, str::FromStr};
 
 use clap::Args;
 use wana_harness::{BackendKind, BehaviourProfile, Redactor, RunReport};
+use wana_i18n::{tr, Lang};
 
 use crate::{
     catalog::find_trap,
@@ -33,6 +34,10 @@ pub struct ReproArgs {
     pub redact: bool,
     #[command(flatten)]
     pub target: TargetArgs,
+    /// The language of the narrative report: en or ja. Default: from LC_ALL, LC_MESSAGES or
+    /// LANG. `--json` is always English.
+    #[arg(long, value_parser = Lang::from_str)]
+    pub lang: Option<Lang>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +60,7 @@ impl FromStr for ProfileSelection {
 }
 
 pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
+    let lang = Lang::choose(args.lang);
     let trap = find_trap(&args.trap)?;
     args.target.check(args.backend)?;
     let redactor = if args.redact {
@@ -72,13 +78,9 @@ pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
             }
         }
         if !args.json {
-            outln!(
-                "{} is not runnable yet: its scenario has not been written, so the verdict is \
-                 unsupported.\nRead what the trap is about with `cargo xtask show {}`.",
-                trap.id, trap.id
-            );
+            outln!("{}", tr!(lang, "cli.repro.not_runnable", id = trap.id));
         }
-        eprintln!("{}: not runnable yet (verdict unsupported)", trap.id);
+        eprintln!("{}", tr!(lang, "cli.repro.not_runnable_short", id = trap.id));
         return Ok(ExitCode::from(EXIT_NOT_RUNNABLE));
     };
 
@@ -105,18 +107,15 @@ pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
             if index > 0 {
                 outln!();
             }
-            out!("{}", report.render_text(&redactor));
+            out!("{}", report.render_text_in(&redactor, lang));
         }
         if wana_harness::interrupt::interrupted() {
-            eprintln!("interrupted: the run stopped and its teardown ran");
+            eprintln!("{}", tr!(lang, "cli.interrupted"));
             return Ok(ExitCode::from(crate::sandbox_cli::EXIT_INTERRUPTED));
         }
     }
     Ok(if left_resources {
-        eprintln!(
-            "teardown failed: something the run created may still exist; `cargo xtask cleanup \
-             --backend sandbox` lists it"
-        );
+        eprintln!("{}", tr!(lang, "cli.repro.teardown_failed"));
         ExitCode::from(crate::sandbox_cli::EXIT_LEAKED)
     } else if all_match {
         ExitCode::SUCCESS
