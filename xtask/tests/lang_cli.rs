@@ -38,7 +38,12 @@ fn repro_in_japanese_narrates_every_runnable_trap_and_exits_as_in_english() {
         assert_eq!(ja.status.code(), en_json.status.code(), "{trap}: exit codes differ\n{text}");
         assert_eq!(ja_json.status.code(), en_json.status.code(), "{trap}");
         // The JSON form is English whatever the language.
-        assert_eq!(stdout(&ja_json), stdout(&en_json), "{trap}: --json differs with --lang ja");
+        assert_eq!(
+            stdout(&ja_json),
+            stdout(&en_json),
+            "{trap}: --json differs with --lang ja; stderr: {}",
+            String::from_utf8_lossy(&ja_json.stderr)
+        );
         assert!(!stdout(&en_json).is_empty(), "{trap}");
 
         assert!(text.starts_with(&format!("{trap}（バックエンド: emulator")), "{trap}:\n{text}");
