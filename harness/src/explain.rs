@@ -15,7 +15,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::Backend;
+use crate::{
+    backend::Backend,
+    narration::{Note, NoteArg},
+};
 
 /// One refused call that a service made on a caller's behalf.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +67,24 @@ impl DeniedCall {
         format!(
             "{} on {} via {via} as {}: denied — {}",
             self.action, self.resource, self.principal, self.explanation
+        )
+    }
+
+    /// [`DeniedCall::sentence`] as a message of the catalog, to follow the note
+    /// `notes.ec2_called` (the explanation, the policy engine's, stays English).
+    pub fn sentence_note(&self) -> Note {
+        let via = match &self.via_service {
+            Some(service) => NoteArg::Text(service.clone()),
+            None => NoteArg::Note(crate::msg_tr!(_, "notes.denied_call.a_service")),
+        };
+        crate::msg_tr!(
+            _,
+            "notes.denied_call",
+            action = &self.action,
+            resource = &self.resource,
+            via = via,
+            principal = &self.principal,
+            explanation = &self.explanation
         )
     }
 }

@@ -25,6 +25,7 @@ use std::{collections::BTreeMap, fmt::Write as _};
 
 use serde::{Deserialize, Serialize};
 use wana_emulator::{state::World, BehaviourProfile};
+use wana_i18n::{tr, Lang};
 
 use crate::{
     backend::Backend,
@@ -87,27 +88,49 @@ impl Origin {
     /// Who made the call, in words: `EC2 (ec2.us-east-1.amazonaws.com) for the caller, with the
     /// caller's identity`.
     pub fn describe(&self, action: &str) -> String {
+        self.describe_in(action, Lang::En)
+    }
+
+    /// [`Origin::describe`] in `lang`.
+    pub fn describe_in(&self, action: &str, lang: Lang) -> String {
         match self {
-            Origin::Request => "a request from outside (outer call)".to_string(),
+            Origin::Request => tr!(lang, "explain.origin.request"),
             Origin::ForwardAccess { service, caller_assumed_by: None } => {
-                format!("{} ({service}) for the caller, with the caller's identity (inner call)", service_name(service))
+                tr!(lang, "explain.origin.forward", name = service_name(service), service = service)
             }
-            Origin::ForwardAccess { service, caller_assumed_by: Some(by) } => format!(
-                "{} ({service}) for {}'s role session, with that session's identity (inner call)",
-                service_name(service),
-                service_name(by)
+            Origin::ForwardAccess { service, caller_assumed_by: Some(by) } => tr!(
+                lang,
+                "explain.origin.forward_for_session",
+                name = service_name(service),
+                service = service,
+                by = service_name(by)
             ),
-            Origin::Service { service } => format!("{} ({service}) itself (inner call)", service_name(service)),
-            Origin::StoredCredential => {
-                "a service, with an access key it stored for its owner (inner call)".to_string()
+            Origin::Service { service } => {
+                tr!(lang, "explain.origin.service", name = service_name(service), service = service)
             }
+            Origin::StoredCredential => tr!(lang, "explain.origin.stored_credential"),
             Origin::ServiceRoleSession { service, role, instance: Some(instance) } => {
-                let software = if is_agent_action(action) { "the SSM Agent" } else { "software" };
-                format!("{software} on {instance}, as its instance role {role} (delivered by {service}; inner call)")
+                let software = if is_agent_action(action) {
+                    tr!(lang, "explain.origin.ssm_agent")
+                } else {
+                    tr!(lang, "explain.origin.software")
+                };
+                tr!(
+                    lang,
+                    "explain.origin.instance_software",
+                    software = software,
+                    instance = instance,
+                    role = role,
+                    service = service
+                )
             }
-            Origin::ServiceRoleSession { service, role, instance: None } => {
-                format!("{} ({service}) as its role {role} (inner call)", service_name(service))
-            }
+            Origin::ServiceRoleSession { service, role, instance: None } => tr!(
+                lang,
+                "explain.origin.service_role",
+                name = service_name(service),
+                service = service,
+                role = role
+            ),
         }
     }
 }
@@ -220,52 +243,63 @@ impl Explanation {
     /// action and resource, the policies consulted, and the statement that decided or "no
     /// statement allowed". Secrets always go; ids too with a full `redactor`.
     pub fn render_text(&self, redactor: &Redactor) -> String {
+        self.render_text_in(redactor, Lang::En)
+    }
+
+    /// [`Explanation::render_text`] in `lang`. What the emulator and the policy engine wrote
+    /// (policy names, the deciding statement, the explanation after "why") stays English.
+    pub fn render_text_in(&self, redactor: &Redactor, lang: Lang) -> String {
         let mut out = String::new();
+        let expectation = if self.matches_expectation {
+            tr!(lang, "explain.as_expected")
+        } else {
+            tr!(lang, "explain.not_expected")
+        };
         let _ = writeln!(
             out,
-            "{} on the emulator (profile {}): the run concluded {}{}",
-            self.trap,
-            self.profile,
-            self.verdict,
-            if self.matches_expectation { ", as expected" } else { ", which is NOT what the scenario expects" }
+            "{}",
+            tr!(
+                lang,
+                "explain.header",
+                trap = self.trap,
+                profile = self.profile,
+                verdict = self.verdict,
+                expectation = expectation
+            )
         );
         if let Some(error) = &self.error {
-            let _ = writeln!(out, "The run stopped: {error}");
+            let _ = writeln!(out, "{}", tr!(lang, "explain.stopped", error = error));
         }
-        match self.denied_calls.len() {
-            0 => {
-                let _ = writeln!(out, "No call of the run was denied.");
-            }
-            1 => {
-                let _ = writeln!(out, "1 call was denied:");
-            }
-            n => {
-                let _ = writeln!(out, "{n} calls were denied, in the order they were decided:");
-            }
-        }
+        let count = match self.denied_calls.len() {
+            0 => tr!(lang, "explain.none_denied"),
+            1 => tr!(lang, "explain.one_denied"),
+            n => tr!(lang, "explain.n_denied", n = n),
+        };
+        let _ = writeln!(out, "{count}");
+        let labels = Labels::new(lang);
         for (index, explained) in self.denied_calls.iter().enumerate() {
             let call = &explained.call;
             let _ = writeln!(out);
-            let _ = writeln!(out, "{}. {} denied", index + 1, call.action);
-            let _ = writeln!(out, "   made by    {}", explained.origin.describe(&call.action));
-            let _ = writeln!(out, "   principal  {}", call.principal);
-            let _ = writeln!(out, "   resource   {}", call.resource);
+            let _ = writeln!(out, "{}", tr!(lang, "explain.call_denied", index = index + 1, action = call.action));
+            let _ = writeln!(out, "   {} {}", labels.made_by, explained.origin.describe_in(&call.action, lang));
+            let _ = writeln!(out, "   {} {}", labels.principal, call.principal);
+            let _ = writeln!(out, "   {} {}", labels.resource, call.resource);
             if call.consulted.is_empty() {
-                let _ = writeln!(out, "   consulted  no policy: the principal has none for this call, and the resource none");
+                let _ = writeln!(out, "   {} {}", labels.consulted, tr!(lang, "explain.no_policy"));
             }
             for (i, policy) in call.consulted.iter().enumerate() {
-                let label = if i == 0 { "consulted" } else { "" };
-                let _ = writeln!(out, "   {label:<10} {}: {}", policy.kind, policy.name);
+                let label = if i == 0 { labels.consulted.as_str() } else { labels.blank.as_str() };
+                let _ = writeln!(out, "   {label} {}: {}", policy_kind(&policy.kind, lang), policy.name);
             }
             let outside = |kind: &str| call.consulted.iter().any(|policy| policy.kind == kind);
             let decided = match &call.deciding_statement {
                 Some(statement) => statement.clone(),
-                None if outside("service rule") => "the service's rule, not a policy".to_string(),
-                None if outside("authentication") => "authentication, before any policy".to_string(),
-                None => "no statement allowed".to_string(),
+                None if outside("service rule") => tr!(lang, "explain.decided.service_rule"),
+                None if outside("authentication") => tr!(lang, "explain.decided.authentication"),
+                None => tr!(lang, "explain.decided.no_statement"),
             };
-            let _ = writeln!(out, "   decided by {decided}");
-            let _ = writeln!(out, "   why        {}", call.explanation);
+            let _ = writeln!(out, "   {} {decided}", labels.decided_by);
+            let _ = writeln!(out, "   {} {}", labels.why, call.explanation);
         }
         redactor.redact_text(&out)
     }
@@ -274,6 +308,60 @@ impl Explanation {
     pub fn to_json_line(&self, redactor: &Redactor) -> String {
         let value = serde_json::to_value(self).expect("explanations serialize");
         serde_json::to_string(&redactor.redact_json(&value)).expect("JSON values serialize")
+    }
+}
+
+/// The labels of the text form, padded to one column width (a CJK character is two columns).
+struct Labels {
+    made_by: String,
+    principal: String,
+    resource: String,
+    consulted: String,
+    decided_by: String,
+    why: String,
+    blank: String,
+}
+
+impl Labels {
+    fn new(lang: Lang) -> Labels {
+        let texts = [
+            tr!(lang, "explain.label.made_by"),
+            tr!(lang, "explain.label.principal"),
+            tr!(lang, "explain.label.resource"),
+            tr!(lang, "explain.label.consulted"),
+            tr!(lang, "explain.label.decided_by"),
+            tr!(lang, "explain.label.why"),
+        ];
+        let width = texts.iter().map(|t| columns(t)).max().unwrap_or(0);
+        let pad = |t: &str| format!("{t}{}", " ".repeat(width - columns(t)));
+        let [made_by, principal, resource, consulted, decided_by, why] = texts.map(|t| pad(&t));
+        Labels { made_by, principal, resource, consulted, decided_by, why, blank: " ".repeat(width) }
+    }
+}
+
+/// The columns `text` takes on a terminal: two for a CJK character, one for anything else.
+fn columns(text: &str) -> usize {
+    text.chars()
+        .map(|c| if ('\u{3000}'..='\u{9fff}').contains(&c) || ('\u{ff00}'..='\u{ffef}').contains(&c) { 2 } else { 1 })
+        .sum()
+}
+
+/// A kind of consulted policy as the emulator names it, in `lang` (unknown kinds as written).
+fn policy_kind(kind: &str, lang: Lang) -> String {
+    match kind {
+        "identity policy" => tr!(lang, "explain.kind.identity"),
+        "key policy" => tr!(lang, "explain.kind.key_policy"),
+        "trust policy" => tr!(lang, "explain.kind.trust_policy"),
+        "bucket policy" => tr!(lang, "explain.kind.bucket_policy"),
+        "resource policy" => tr!(lang, "explain.kind.resource_policy"),
+        "grants" => tr!(lang, "explain.kind.grants"),
+        "permissions boundary" => tr!(lang, "explain.kind.permissions_boundary"),
+        "session policy" => tr!(lang, "explain.kind.session_policy"),
+        "service control policy" => tr!(lang, "explain.kind.scp"),
+        "resource control policy" => tr!(lang, "explain.kind.rcp"),
+        "service rule" => tr!(lang, "explain.kind.service_rule"),
+        "authentication" => tr!(lang, "explain.kind.authentication"),
+        other => other.to_string(),
     }
 }
 

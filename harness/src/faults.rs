@@ -54,20 +54,10 @@ pub async fn run_scenario_with_faults(scenario: &dyn Scenario, profile: Behaviou
     match Backend::start_emulator_faulted(profile, faults).await {
         Ok(backend) => run_scenario_on(scenario, backend).await,
         Err(err) => {
-            let expected = scenario.expected_verdict(BackendKind::Emulator, profile);
-            RunReport {
-                trap: scenario.id().to_string(),
-                backend: BackendKind::Emulator,
-                profile,
-                verdict: Verdict::Error,
-                expected_verdict: Some(expected),
-                matches_expectation: expected == Verdict::Error,
-                error: Some(err.to_string()),
-                steps: Vec::new(),
-                narrative_notes: Vec::new(),
-                left_resources: false,
-                inner_calls: Vec::new(),
-            }
+            let mut report = crate::scenario::unstarted_report(scenario, BackendKind::Emulator, profile);
+            report.matches_expectation = report.expected_verdict == Some(Verdict::Error);
+            report.error = Some(err.to_string());
+            report
         }
     }
 }

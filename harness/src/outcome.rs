@@ -11,8 +11,11 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use wana_i18n::Lang;
+
 use crate::{
     aws_cli::CliOutput,
+    narration::{Narration, Note},
     redact::Redactor,
     unimplemented::{Answer, Unimplemented},
 };
@@ -239,6 +242,8 @@ pub struct Recorder {
     /// Calls the backend does not implement, met before teardown: they make the run
     /// `unsupported` whatever the scenario concluded.
     unimplemented: Vec<Unimplemented>,
+    /// The notes in catalog form, for reading the report in another language.
+    narration: Narration,
     /// Scrubs secrets only; ids stay readable until a report is rendered for a snapshot.
     secrets: Redactor,
     /// On the emulator: its authorization log, and how many decisions it held when each step
@@ -260,6 +265,7 @@ impl Recorder {
             steps: Vec::new(),
             notes: Vec::new(),
             unimplemented: Vec::new(),
+            narration: Narration::default(),
             secrets: Redactor::secrets_only(),
             authz: None,
             authz_marks: Vec::new(),
@@ -390,6 +396,28 @@ impl Recorder {
     /// Adds an explanation to the report (why AWS behaved as it did).
     pub fn note(&mut self, text: impl Into<String>) {
         self.notes.push(self.secrets.redact_text(&text.into()));
+        self.narration.notes.push(None);
+    }
+
+    /// Adds an explanation from the message catalog: its English text, as [`Recorder::note`]
+    /// keeps it, and the message itself, so the report can be read in Japanese too
+    /// ([`crate::note_tr!`] calls this).
+    pub fn note_msg(&mut self, note: Note) {
+        self.notes.push(self.secrets.redact_text(&note.render(Lang::En)));
+        self.narration.notes.push(Some(note.redacted(&self.secrets)));
+    }
+
+    /// Records `step` with `note` as its note, in English as [`Step::with_note`] keeps it and as
+    /// a message of the catalog.
+    pub fn push_noted(&mut self, step: Step, note: Note) -> &Step {
+        let index = self.steps.len();
+        self.narration.step_notes.insert(index, note.redacted(&self.secrets));
+        self.push(step.with_note(note.render(Lang::En)))
+    }
+
+    /// The notes in catalog form (for [`crate::RunReport::narration`]).
+    pub fn narration(&self) -> &Narration {
+        &self.narration
     }
 
     pub fn steps(&self) -> &[Step] {

@@ -9,7 +9,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use wana_emulator::BehaviourProfile;
 
-use crate::{backend::BackendKind, outcome::Step, redact::Redactor, verdict::Verdict};
+use wana_i18n::{tr, Lang};
+
+use crate::{
+    backend::BackendKind,
+    narration::Narration,
+    outcome::{Phase, Step},
+    redact::Redactor,
+    verdict::Verdict,
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
@@ -37,6 +45,10 @@ pub struct RunReport {
     /// report ([`crate::report_html`]); not part of the JSON form, so snapshots stay as they are.
     #[serde(skip)]
     pub inner_calls: Vec<crate::report_html::InnerCall>,
+    /// The notes as messages of the catalog, for the text form in another language; never in
+    /// the JSON form (which stays English), and always equal (see [`Narration`]).
+    #[serde(skip)]
+    pub narration: Narration,
 }
 
 impl RunReport {
@@ -54,18 +66,13 @@ impl RunReport {
             narrative_notes: Vec::new(),
             left_resources: false,
             inner_calls: Vec::new(),
+            narration: Narration::default(),
         }
     }
 
     /// A copy with every text field redacted. Whatever `redactor`'s level, secrets go.
     pub fn redacted(&self, redactor: &Redactor) -> RunReport {
-        // On shared backends names carry the run's random suffix; full redaction makes it stable.
-        // The emulator's run id has none (`wana-<trap>`): its names are stable already.
-        let mut redactor = redactor.clone();
-        if self.backend != BackendKind::Emulator {
-            redactor.add_trap(&self.trap);
-        }
-        let redactor = &redactor;
+        let redactor = &self.report_redactor(redactor);
         let text = |t: &str| redactor.redact_text(t);
         RunReport {
             trap: self.trap.clone(),
@@ -79,7 +86,19 @@ impl RunReport {
             narrative_notes: self.narrative_notes.iter().map(|n| text(n)).collect(),
             left_resources: self.left_resources,
             inner_calls: self.inner_calls.iter().map(|c| c.redacted(redactor)).collect(),
+            narration: self.narration.redacted(redactor),
         }
+    }
+
+    /// `redactor`, plus the run's names on backends where they carry a random suffix.
+    fn report_redactor(&self, redactor: &Redactor) -> Redactor {
+        // On shared backends names carry the run's random suffix; full redaction makes it stable.
+        // The emulator's run id has none (`wana-<trap>`): its names are stable already.
+        let mut redactor = redactor.clone();
+        if self.backend != BackendKind::Emulator {
+            redactor.add_trap(&self.trap);
+        }
+        redactor
     }
 
     /// One line of JSON (the `--json` form).
@@ -87,23 +106,38 @@ impl RunReport {
         serde_json::to_string(&self.redacted(redactor)).expect("reports serialize")
     }
 
-    /// The narrative form: a header, one line per step with the exact AWS text, the notes, and
-    /// the verdict against the expectation.
+    /// The narrative form in English: a header, one line per step with the exact AWS text, the
+    /// notes, and the verdict against the expectation.
     pub fn render_text(&self, redactor: &Redactor) -> String {
+        self.render_text_in(redactor, Lang::En)
+    }
+
+    /// The narrative form in `lang`. AWS's own words (error codes and messages, ids, the
+    /// values of a step) stay as AWS returned them; a note recorded as plain English only stays
+    /// English.
+    pub fn render_text_in(&self, redactor: &Redactor, lang: Lang) -> String {
         let report = self.redacted(redactor);
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{} on {} (profile {})",
-            report.trap, report.backend, report.profile
+            "{}",
+            tr!(lang, "narration.header", trap = report.trap, backend = report.backend, profile = report.profile)
         );
-        for step in &report.steps {
-            let _ = writeln!(out, "{}", render_step(step));
-            if let Some(note) = &step.note {
-                let _ = writeln!(out, "    note: {note}");
+        for (index, step) in report.steps.iter().enumerate() {
+            let _ = writeln!(out, "{}", render_step(step, lang));
+            let note = match report.narration.step_notes.get(&index) {
+                Some(note) => Some(note.render(lang)),
+                None => step.note.clone(),
+            };
+            if let Some(note) = note {
+                let _ = writeln!(out, "    {}", tr!(lang, "narration.step_note", note = note));
             }
         }
-        for note in &report.narrative_notes {
+        for (index, note) in report.narrative_notes.iter().enumerate() {
+            let note = match report.narration.notes.get(index) {
+                Some(Some(message)) => message.render(lang),
+                _ => note.clone(),
+            };
             let _ = writeln!(out, "  - {note}");
         }
         if let Some(error) = &report.error {
@@ -111,22 +145,32 @@ impl RunReport {
         }
         let expectation = match report.expected_verdict {
             Some(expected) if report.matches_expectation => {
-                format!("as expected ({expected})")
+                tr!(lang, "narration.as_expected", expected = expected)
             }
-            Some(expected) => format!("DOES NOT MATCH the expected {expected}"),
-            None => "no expectation (no runnable scenario)".to_string(),
+            Some(expected) => {
+                tr!(lang, "narration.does_not_match", expected = expected)
+            }
+            None => tr!(lang, "narration.no_expectation"),
         };
-        let _ = writeln!(out, "verdict: {}, {expectation}", report.verdict);
+        let verdict = verdict_shown(report.verdict, lang);
+        let _ = writeln!(
+            out,
+            "{}",
+            tr!(lang, "narration.verdict_line", verdict = verdict, expectation = expectation)
+        );
+        if lang != Lang::En {
+            let _ = writeln!(out, "  {}", verdict_meaning(report.verdict, lang));
+        }
         out
     }
 }
 
 /// `[phase] principal → call: ok {detail}` or `[phase] principal → call: Code: message`.
-fn render_step(step: &Step) -> String {
+fn render_step(step: &Step, lang: Lang) -> String {
     let outcome = if step.ok {
         match &step.detail {
-            Value::Null => "ok".to_string(),
-            detail => format!("ok {detail}"),
+            Value::Null => tr!(lang, "narration.ok"),
+            detail => format!("{} {detail}", tr!(lang, "narration.ok")),
         }
     } else {
         format!(
@@ -137,8 +181,53 @@ fn render_step(step: &Step) -> String {
     };
     format!(
         "[{}] {} → {}: {outcome}",
-        step.phase, step.principal, step.call
+        phase_name(step.phase, lang),
+        step.principal,
+        step.call
     )
+}
+
+/// A phase as the reader's language names it (in English, its name in the JSON form).
+pub fn phase_name(phase: Phase, lang: Lang) -> String {
+    match phase {
+        Phase::Provision => tr!(lang, "narration.phase.provision"),
+        Phase::Trigger => tr!(lang, "narration.phase.trigger"),
+        Phase::Observe => tr!(lang, "narration.phase.observe"),
+        Phase::Fix => tr!(lang, "narration.phase.fix"),
+        Phase::Verify => tr!(lang, "narration.phase.verify"),
+        Phase::Teardown => tr!(lang, "narration.phase.teardown"),
+    }
+}
+
+/// A verdict as the text form shows it: its name (`fix-failed`), followed in a language other
+/// than English by what the name says in that language.
+pub fn verdict_shown(verdict: Verdict, lang: Lang) -> String {
+    match lang {
+        Lang::En => verdict.to_string(),
+        _ => tr!(lang, "narration.verdict_with_name", verdict = verdict, name = verdict_name(verdict, lang)),
+    }
+}
+
+/// A verdict in words (`reproduced and fixed`).
+pub fn verdict_name(verdict: Verdict, lang: Lang) -> String {
+    match verdict {
+        Verdict::ReproducedAndFixed => tr!(lang, "narration.verdict.reproduced_and_fixed"),
+        Verdict::NotReproduced => tr!(lang, "narration.verdict.not_reproduced"),
+        Verdict::FixFailed => tr!(lang, "narration.verdict.fix_failed"),
+        Verdict::Unsupported => tr!(lang, "narration.verdict.unsupported"),
+        Verdict::Error => tr!(lang, "narration.verdict.error"),
+    }
+}
+
+/// What a verdict means, in one sentence.
+pub fn verdict_meaning(verdict: Verdict, lang: Lang) -> String {
+    match verdict {
+        Verdict::ReproducedAndFixed => tr!(lang, "narration.meaning.reproduced_and_fixed"),
+        Verdict::NotReproduced => tr!(lang, "narration.meaning.not_reproduced"),
+        Verdict::FixFailed => tr!(lang, "narration.meaning.fix_failed"),
+        Verdict::Unsupported => tr!(lang, "narration.meaning.unsupported"),
+        Verdict::Error => tr!(lang, "narration.meaning.error"),
+    }
 }
 
 mod profile_name {
@@ -160,7 +249,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::outcome::{Phase, StepError};
+    use crate::outcome::StepError;
 
     /// A report as a cmk-start-external-role run could produce it, with real-looking values.
     fn fixed_report() -> RunReport {
@@ -207,6 +296,7 @@ mod tests {
             narrative_notes: vec!["The role may start the instance but not use its key.".into()],
             left_resources: false,
             inner_calls: Vec::new(),
+            narration: Narration::default(),
         }
     }
 

@@ -261,7 +261,7 @@ pub async fn run_scenario_on(scenario: &dyn Scenario, backend: Backend) -> RunRe
 }
 
 /// The report of a run that has not started: `error` until the run says otherwise.
-fn unstarted_report(
+pub(crate) fn unstarted_report(
     scenario: &dyn Scenario,
     backend: BackendKind,
     profile: BehaviourProfile,
@@ -278,6 +278,7 @@ fn unstarted_report(
         narrative_notes: Vec::new(),
         left_resources: false,
         inner_calls: Vec::new(),
+        narration: Default::default(),
     }
 }
 
@@ -330,19 +331,20 @@ async fn run_on(scenario: &dyn Scenario, backend: Backend, mut report: RunReport
     let missing = ctx.recorder.unimplemented().first().cloned().or(ended_on_unimplemented);
     if let Some(missing) = missing {
         let sentence = missing.sentence(product);
-        ctx.recorder.note(format!(
-            "Missing on {backend_name}: {sentence}; the run cannot reach the trap without it"
-        ));
+        crate::note_tr!(ctx.recorder, "notes.runner.missing", backend = &backend_name, sentence = &sentence);
         verdict = Verdict::Unsupported;
         error = Some(format!("unsupported: {sentence}"));
     } else if let (Some(divergence), true) = (ended_on_divergence, ctx.backend.kind().is_endpoint())
     {
         // Someone else's emulator answered where AWS goes on: the failure the trap is about
         // never came, which is what `not-reproduced` says; the note says what differed.
-        ctx.recorder.note(format!(
-            "Missing on {backend_name}: {divergence}, where AWS goes on; {product} answered \
-             differently from AWS, so the failure the trap is about did not happen here"
-        ));
+        crate::note_tr!(
+            ctx.recorder,
+            "notes.runner.divergence",
+            backend = &backend_name,
+            divergence = &divergence,
+            product = product
+        );
         verdict = Verdict::NotReproduced;
         error = None;
     }
@@ -353,10 +355,7 @@ async fn run_on(scenario: &dyn Scenario, backend: Backend, mut report: RunReport
         Ok(Ok(())) => None,
         // What the backend cannot do, it cannot have created either.
         Ok(Err(HarnessError::Aws(err))) if err.is_unimplemented() => {
-            ctx.recorder.note(format!(
-                "teardown: {}",
-                err.unimplemented_call().sentence(product)
-            ));
+            crate::note_tr!(ctx.recorder, "notes.runner.teardown_unimplemented", sentence = err.unimplemented_call().sentence(product));
             None
         }
         Ok(Err(err)) => Some(err.to_string()),
@@ -366,9 +365,7 @@ async fn run_on(scenario: &dyn Scenario, backend: Backend, mut report: RunReport
     if let (Some(failure), true) = (&teardown_failure, ctx.backend.kind().is_endpoint()) {
         // Someone else's emulator costs nothing when something is left behind, and a deletion
         // it fails is one more of its differences: said, but not the run's verdict.
-        ctx.recorder.note(format!(
-            "teardown on {product} left something behind: {failure}"
-        ));
+        crate::note_tr!(ctx.recorder, "notes.runner.teardown_left", product = product, failure = failure);
     } else if let Some(failure) = teardown_failure {
         // Resources may be left behind: the run cannot be called a success whatever it found.
         error = Some(match error {
@@ -384,6 +381,7 @@ async fn run_on(scenario: &dyn Scenario, backend: Backend, mut report: RunReport
         backend, recorder, ..
     } = ctx;
     backend.stop();
+    report.narration = recorder.narration().clone();
     let (steps, notes) = recorder.into_parts();
     report.inner_calls = inner_calls;
     report.verdict = verdict;

@@ -31,6 +31,15 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("report.toml", include_str!("../messages/report.toml")),
     ("check.toml", include_str!("../messages/check.toml")),
     ("workshop.toml", include_str!("../messages/workshop.toml")),
+    ("narration.toml", include_str!("../messages/narration.toml")),
+    ("notes-runner.toml", include_str!("../messages/notes-runner.toml")),
+    ("notes-alarm-recover.toml", include_str!("../messages/notes-alarm-recover.toml")),
+    ("notes-cmk-start-external-role.toml", include_str!("../messages/notes-cmk-start-external-role.toml")),
+    ("notes-cross-account-ami-asg.toml", include_str!("../messages/notes-cross-account-ami-asg.toml")),
+    ("notes-instance-profile-ssm.toml", include_str!("../messages/notes-instance-profile-ssm.toml")),
+    ("notes-runcommand-shadow-credentials.toml", include_str!("../messages/notes-runcommand-shadow-credentials.toml")),
+    ("explain.toml", include_str!("../messages/explain.toml")),
+    ("cli.toml", include_str!("../messages/cli.toml")),
 ];
 
 /// The message `key` in `lang`, with `{name}` placeholders replaced by `args`.

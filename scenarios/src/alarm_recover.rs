@@ -37,7 +37,7 @@ use std::time::Duration;
 
 use aws_sdk_cloudformation::types::StackStatus;
 use wana_harness::{
-    BackendKind, BehaviourProfile, HarnessError, Phase, Principal, RunContext, Scenario,
+    msg_tr, note_tr, BackendKind, BehaviourProfile, HarnessError, Phase, Principal, RunContext, Scenario,
     ScenarioFuture, Verdict, Waiter,
 };
 
@@ -250,37 +250,23 @@ async fn setup(ctx: &mut RunContext) -> Result<Story, HarnessError> {
     let user_action = action_outcome(ctx, &admin, &user_alarm, &user.label).await?;
     describe_alarms(ctx, &admin, &[&role_alarm, &user_alarm]).await?;
     if role_action.succeeded {
-        ctx.recorder.note(
-            "The alarm created with the role session's temporary credentials recovered the \
-             instance: the trap does not reproduce. Since 2017-12-18 CloudWatch runs EC2 alarm \
-             actions through the service-linked role AWSServiceRoleForCloudWatchEvents, and a \
-             recover action needs no permissions of the alarm's creator, so whoever created the \
-             alarm no longer matters.",
-        );
+        note_tr!(ctx.recorder, "notes.alarm_recover.not_reproduced");
         return Ok(Story { admin, session, user, names, role_action });
     }
     if !role_action.is_authentication_failure() {
-        ctx.recorder.note(format!(
-            "The alarm created with the role session's temporary credentials failed, but not with \
-             the trap's 401 (EC2 unable to validate the credentials): {}. That is another failure, \
-             so the trap does not count as reproduced.",
-            role_action.error.as_deref().unwrap_or(&role_action.summary),
-        ));
+        note_tr!(ctx.recorder, "notes.alarm_recover.other_failure", error = role_action.error.as_deref().unwrap_or(&role_action.summary));
         return Ok(Story { admin, session, user, names, role_action });
     }
-    ctx.recorder.note(format!(
-        "Both stacks were created without error, yet the recover action of the alarm created \
-         with the role session's temporary credentials failed ({}), while the one created with \
-         the IAM user's long-term key {}. Before 2017-12 the recover action ran with the \
-         credentials of whoever created the alarm, and temporary STS credentials could not be \
-         used for it.",
-        role_action.error.as_deref().unwrap_or(&role_action.summary),
-        if user_action.succeeded {
-            "ran"
+    note_tr!(
+        ctx.recorder,
+        "notes.alarm_recover.observed",
+        error = role_action.error.as_deref().unwrap_or(&role_action.summary),
+        user_outcome = if user_action.succeeded {
+            msg_tr!(_, "notes.alarm_recover.user_ran")
         } else {
-            "failed as well"
+            msg_tr!(_, "notes.alarm_recover.user_failed_too")
         },
-    ));
+    );
     Ok(Story { admin, session, user, names, role_action })
 }
 
@@ -324,16 +310,9 @@ async fn verify(ctx: &mut RunContext, admin: &Actor, session: &Actor, user: &Act
     set_alarm_state(ctx, session, alarm).await?;
     let renewed_action = action_outcome(ctx, admin, alarm, &user.label).await?;
     if renewed_action.succeeded {
-        ctx.recorder.note(
-            "Re-created by the IAM user, the alarm recovers the instance. DescribeAlarms shows \
-             the same fields for a broken alarm and a working one: nothing names the creator, so \
-             only firing an alarm once tells them apart.",
-        );
+        note_tr!(ctx.recorder, "notes.alarm_recover.fixed");
     } else {
-        ctx.recorder.note(
-            "The alarm re-created with the IAM user's long-term key failed as well: the report's \
-             fix did not work here.",
-        );
+        note_tr!(ctx.recorder, "notes.alarm_recover.fix_failed");
     }
     Ok(renewed_action)
 }

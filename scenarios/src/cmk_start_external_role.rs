@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use aws_sdk_ec2::types::InstanceStateName;
 use wana_harness::{
-    explain, BackendKind, BehaviourProfile, Principal, RunContext, Scenario, ScenarioFuture,
+    explain, note_tr, BackendKind, BehaviourProfile, Principal, RunContext, Scenario, ScenarioFuture,
     Verdict, Waiter,
 };
 
@@ -118,12 +118,14 @@ impl Scenario for CmkStartExternalRole {
             let backend = ctx.backend.kind();
             if run.verdict == Verdict::NotReproduced && backend.is_endpoint() {
                 let product = wana_harness::endpoint::product_name(backend);
-                ctx.recorder.note(format!(
-                    "Missing on {backend}: {product} accepted the key policy but never consults \
-                     it when EC2 starts an instance: {ROLE_NAME}, which the key policy does not \
-                     let use the key, started the instance and it ended {}",
-                    run.first.state
-                ));
+                note_tr!(
+                    ctx.recorder,
+                    "notes.cmk_start_external_role.endpoint_ignores_key_policy",
+                    backend = backend,
+                    product = product,
+                    role = ROLE_NAME,
+                    state = &run.first.state
+                );
             }
             Ok(run.verdict)
         })

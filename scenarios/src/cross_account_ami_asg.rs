@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use wana_harness::{
-    explain, BackendKind, BehaviourProfile, HarnessError, Phase, Principal, RunContext, Scenario,
+    explain, msg_tr, note_tr, BackendKind, Note, BehaviourProfile, HarnessError, Phase, Principal, RunContext, Scenario,
     ScenarioFuture, Verdict, Waiter,
 };
 
@@ -158,6 +158,18 @@ impl Fix {
         Fix::GrantWithoutKeyPolicyPermission,
     ];
 
+    /// [`Fix::description`] as a message of the catalog (English and Japanese).
+    pub fn description_note(self) -> Note {
+        match self {
+            Fix::ReportGrant => msg_tr!(_, "notes.cross_account_ami_asg.fix.report_grant"),
+            Fix::GrantFromKeyAccount => msg_tr!(_, "notes.cross_account_ami_asg.fix.grant_from_key_account"),
+            Fix::CopyAmiWithOwnKey => msg_tr!(_, "notes.cross_account_ami_asg.fix.copy_ami_with_own_key"),
+            Fix::GrantWithoutDecrypt => msg_tr!(_, "notes.cross_account_ami_asg.fix.grant_without_decrypt"),
+            Fix::GrantForOtherRole => msg_tr!(_, "notes.cross_account_ami_asg.fix.grant_for_other_role"),
+            Fix::GrantWithoutKeyPolicyPermission => msg_tr!(_, "notes.cross_account_ami_asg.fix.grant_without_key_policy_permission"),
+        }
+    }
+
     pub fn description(self) -> &'static str {
         match self {
             Fix::ReportGrant => "from B, a KMS grant on A's key for B's Auto Scaling service-linked role (the report's operations)",
@@ -202,16 +214,13 @@ pub async fn reproduce(ctx: &mut RunContext, fix: Fix) -> Result<Run, HarnessErr
     };
 
     ctx.recorder.set_phase(Phase::Fix);
-    ctx.recorder.note(format!("Fix: {}.", fix.description()));
+    note_tr!(ctx.recorder, "notes.cross_account_ami_asg.fix", fix = fix.description_note());
     steps::apply_fix(ctx, &provisioned, fix).await?;
 
     let in_service = verify(ctx, &provisioned).await?;
     let verdict = if in_service { Verdict::ReproducedAndFixed } else { Verdict::FixFailed };
     if !in_service {
-        ctx.recorder.note(format!(
-            "After the fix ({}) the group's launches still failed.",
-            fix.description()
-        ));
+        note_tr!(ctx.recorder, "notes.cross_account_ami_asg.fix_failed", fix = fix.description_note());
     }
     Ok(Run { provisioned, direct_launch_state: direct, failure: Some(failure), in_service_after_fix: in_service, verdict })
 }
@@ -232,26 +241,17 @@ pub async fn setup(ctx: &mut RunContext, fix: Fix) -> Result<Setup, HarnessError
     ctx.recorder.set_phase(Phase::Trigger);
     let direct = steps::launch_directly(ctx, &provisioned).await?;
     if direct != "running" {
-        ctx.recorder.note(format!(
-            "RunInstances with the shared AMI by {ROLE_NAME} ended {direct}: the setup does not \
-             hold here (the role should be able to use A's key), so the trap cannot be judged."
-        ));
+        note_tr!(ctx.recorder, "notes.cross_account_ami_asg.setup_does_not_hold", role = ROLE_NAME, direct = &direct);
         return Ok(Setup { provisioned, direct_launch_state: direct, failure: None });
     }
-    ctx.recorder.note(format!(
-        "RunInstances by {ROLE_NAME} reached running: EC2 used A's key as the role session (a \
-         forward access session), and both A's key policy and B's IAM policy allow that."
-    ));
+    note_tr!(ctx.recorder, "notes.cross_account_ami_asg.direct_launch_ran", role = ROLE_NAME);
     let since = explain::mark(&ctx.backend);
     steps::create_group(ctx, &provisioned).await?;
 
     ctx.recorder.set_phase(Phase::Observe);
     let failure = steps::first_failed_launch(ctx, &provisioned).await?;
     let Some(failure) = failure else {
-        ctx.recorder.note(
-            "The Auto Scaling group's instance reached InService: its service-linked role could \
-             use A's key, so the trap did not happen here.",
-        );
+        note_tr!(ctx.recorder, "notes.cross_account_ami_asg.not_reproduced");
         return Ok(Setup { provisioned, direct_launch_state: direct, failure: None });
     };
     steps::explain_failure(ctx, &provisioned, &failure, since);
@@ -263,10 +263,7 @@ pub async fn verify(ctx: &mut RunContext, provisioned: &Provisioned) -> Result<b
     ctx.recorder.set_phase(Phase::Verify);
     let in_service = steps::wait_in_service(ctx, provisioned).await?;
     if in_service {
-        ctx.recorder.note(
-            "After the fix the group's next retry reached InService: the service-linked role could \
-             create EC2's grant and decrypt the volume's data key.",
-        );
+        note_tr!(ctx.recorder, "notes.cross_account_ami_asg.fixed");
     }
     Ok(in_service)
 }

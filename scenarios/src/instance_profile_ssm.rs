@@ -25,7 +25,7 @@ mod steps;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use wana_harness::{BackendKind, BehaviourProfile, HarnessError, Phase, RunContext, Scenario, ScenarioFuture, Verdict, Waiter};
+use wana_harness::{msg_tr, note_tr, BackendKind, BehaviourProfile, Note, HarnessError, Phase, RunContext, Scenario, ScenarioFuture, Verdict, Waiter};
 
 use crate::TrapInfo;
 pub use exercise::EXERCISE;
@@ -140,6 +140,16 @@ impl Fix {
     pub const ALL: [Fix; 4] =
         [Fix::ManagedPolicy, Fix::InlineAgentPolicy, Fix::PolicyOnSecondRole, Fix::ManagedPolicyButTrustOnlySsm];
 
+    /// [`Fix::description`] as a message of the catalog (English and Japanese).
+    pub fn description_note(self) -> Note {
+        match self {
+            Fix::ManagedPolicy => msg_tr!(_, "notes.instance_profile_ssm.fix.managed_policy"),
+            Fix::InlineAgentPolicy => msg_tr!(_, "notes.instance_profile_ssm.fix.inline_agent_policy"),
+            Fix::PolicyOnSecondRole => msg_tr!(_, "notes.instance_profile_ssm.fix.policy_on_second_role"),
+            Fix::ManagedPolicyButTrustOnlySsm => msg_tr!(_, "notes.instance_profile_ssm.fix.managed_policy_but_trust_only_ssm"),
+        }
+    }
+
     pub fn description(self) -> &'static str {
         match self {
             Fix::ManagedPolicy => "AmazonSSMManagedInstanceCore attached to role-for-ec2, the role in the instance profile",
@@ -227,7 +237,7 @@ pub async fn reproduce(ctx: &mut RunContext, fix: Fix) -> Result<Run, HarnessErr
     }
 
     ctx.recorder.set_phase(Phase::Fix);
-    ctx.recorder.note(format!("Fix: {}.", fix.description()));
+    note_tr!(ctx.recorder, "notes.instance_profile_ssm.fix", fix = fix.description_note());
     steps::apply_fix(ctx, &run.provisioned, fix).await?;
 
     run.managed_after_fix = verify(ctx, &run.provisioned).await?;
@@ -263,11 +273,7 @@ pub async fn setup(ctx: &mut RunContext, launch_trust: &[&str]) -> Result<Run, H
     };
     run.managed_before_fix = steps::watch_managed(ctx, &run.provisioned, UNMANAGED_FOR).await?;
     if let Some(node) = &run.managed_before_fix {
-        ctx.recorder.note(format!(
-            "The instance became a managed node ({}) although its role has no policy for Systems \
-             Manager: the trap did not happen here.",
-            node.ping_status
-        ));
+        note_tr!(ctx.recorder, "notes.instance_profile_ssm.not_reproduced", status = &node.ping_status);
         return Ok(run);
     }
     steps::explain_unmanaged(ctx, &run.provisioned, since);
@@ -279,11 +285,7 @@ pub async fn verify(ctx: &mut RunContext, provisioned: &Provisioned) -> Result<O
     ctx.recorder.set_phase(Phase::Verify);
     let node = steps::watch_managed_until_online(ctx, provisioned, MANAGED_WITHIN).await?;
     if node.as_ref().is_some_and(|node| node.ping_status == "Online") {
-        ctx.recorder.note(
-            "After the fix the agent's next call to ssm:UpdateInstanceInformation, made with the \
-             instance role's credentials from instance metadata, was allowed: the instance is a \
-             managed node, Online.",
-        );
+        note_tr!(ctx.recorder, "notes.instance_profile_ssm.fixed");
     }
     Ok(node)
 }

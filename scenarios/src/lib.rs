@@ -9,6 +9,8 @@ pub mod exercise;
 pub mod instance_profile_ssm;
 pub mod runcommand_shadow_credentials;
 mod teardown;
+#[cfg(test)]
+mod narration_tests;
 
 use std::fmt;
 

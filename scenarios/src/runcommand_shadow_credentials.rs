@@ -25,7 +25,7 @@ mod steps;
 
 use std::time::Duration;
 
-use wana_harness::{BackendKind, BehaviourProfile, HarnessError, Phase, RunContext, Scenario, ScenarioFuture, Verdict};
+use wana_harness::{msg_tr, note_tr, BackendKind, BehaviourProfile, Note, HarnessError, Phase, RunContext, Scenario, ScenarioFuture, Verdict};
 
 use crate::TrapInfo;
 pub use documents::{configure_list_document, fixed_upload_document, upload_document, UPLOADED_FILES};
@@ -129,6 +129,16 @@ impl Fix {
     pub const ALL: [Fix; 4] =
         [Fix::ReportExports, Fix::RemoveCredentialsFile, Fix::SharedCredentialsFileDevNull, Fix::ExportsWithoutToken];
 
+    /// [`Fix::description`] as a message of the catalog (English and Japanese).
+    pub fn description_note(self) -> Note {
+        match self {
+            Fix::ReportExports => msg_tr!(_, "notes.runcommand_shadow_credentials.fix.report_exports"),
+            Fix::RemoveCredentialsFile => msg_tr!(_, "notes.runcommand_shadow_credentials.fix.remove_credentials_file"),
+            Fix::SharedCredentialsFileDevNull => msg_tr!(_, "notes.runcommand_shadow_credentials.fix.shared_credentials_file_dev_null"),
+            Fix::ExportsWithoutToken => msg_tr!(_, "notes.runcommand_shadow_credentials.fix.exports_without_token"),
+        }
+    }
+
     pub fn description(self) -> &'static str {
         match self {
             Fix::ReportExports => "the report's script: the role's credentials from instance metadata, exported before aws s3 cp",
@@ -165,7 +175,7 @@ pub async fn reproduce(ctx: &mut RunContext, fix: Fix) -> Result<Run, HarnessErr
     }
 
     ctx.recorder.set_phase(Phase::Fix);
-    ctx.recorder.note(format!("Fix: {}.", fix.description()));
+    note_tr!(ctx.recorder, "notes.runcommand_shadow_credentials.fix", fix = fix.description_note());
     let after = steps::apply_fix(ctx, &run.provisioned, fix).await?;
 
     run.stale_objects = verify_objects(ctx, &run.provisioned).await?;
@@ -204,10 +214,7 @@ pub async fn setup(ctx: &mut RunContext) -> Result<Run, HarnessError> {
         )));
     }
     if run.stale_upload.status == "Success" {
-        ctx.recorder.note(
-            "The upload worked on the instance with root's stale credentials file as well: the AWS \
-             CLI there did not prefer the file to the instance role, so the trap did not happen.",
-        );
+        note_tr!(ctx.recorder, "notes.runcommand_shadow_credentials.not_reproduced");
         return Ok(run);
     }
     steps::diagnose(ctx, &mut run).await?;

@@ -11,9 +11,10 @@ use std::{process::ExitCode, str::FromStr};
 use clap::Args;
 use wana_harness::{
     aws_cli::AWS_CLI_ENV,
-    explanation::{explain_on_emulator, UNAVAILABLE},
+    explanation::explain_on_emulator,
     BackendKind, Redactor,
 };
+use wana_i18n::{tr, Lang};
 
 use crate::{
     catalog::find_trap,
@@ -41,19 +42,21 @@ pub struct ExplainArgs {
     /// redacted).
     #[arg(long)]
     pub redact: bool,
+    /// The language of the text: en or ja. Default: from LC_ALL, LC_MESSAGES or LANG. `--json`
+    /// is always English.
+    #[arg(long, value_parser = Lang::from_str)]
+    pub lang: Option<Lang>,
 }
 
 pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
+    let lang = Lang::choose(args.lang);
     let trap = find_trap(&args.trap)?;
     if args.backend != BackendKind::Emulator {
-        eprintln!("{UNAVAILABLE} (backend {})", args.backend);
+        eprintln!("{}", tr!(lang, "explain.unavailable", backend = args.backend));
         return Ok(ExitCode::from(EXIT_NOT_RUNNABLE));
     }
     let Some(scenario) = trap.scenario else {
-        eprintln!(
-            "{} is not runnable yet: its scenario has not been written, so there is no run to explain.",
-            trap.id
-        );
+        eprintln!("{}", tr!(lang, "explain.not_runnable", id = trap.id));
         return Ok(ExitCode::from(EXIT_NOT_RUNNABLE));
     };
     if scenario.runs_aws_cli_on_instances() && std::env::var_os(AWS_CLI_ENV).is_none() {
@@ -74,10 +77,10 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
             if index > 0 {
                 outln!();
             }
-            out!("{}", explanation.render_text(&redactor));
+            out!("{}", explanation.render_text_in(&redactor, lang));
         }
         if wana_harness::interrupt::interrupted() {
-            eprintln!("interrupted: the run stopped and its teardown ran");
+            eprintln!("{}", tr!(lang, "cli.interrupted"));
             return Ok(ExitCode::from(crate::sandbox_cli::EXIT_INTERRUPTED));
         }
     }

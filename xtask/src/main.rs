@@ -20,6 +20,7 @@ mod sandbox_cli;
 mod target;
 mod test_command;
 mod workshop;
+mod texts;
 
 use std::process::ExitCode;
 
@@ -43,7 +44,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// List the traps, one line each, and whether they can be run yet.
-    List,
+    List(catalog::ListArgs),
     /// Print a trap's narrative: what you see, why, the fix, the facts.
     Show(catalog::ShowArgs),
     /// Reproduce a trap: provision, trigger, observe, fix, verify, tear down.
@@ -97,7 +98,7 @@ fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::List => catalog::list(),
+        Command::List(args) => catalog::list(&args),
         Command::Show(args) => catalog::show(&args),
         Command::Repro(args) => repro::run(&args),
         Command::Explain(args) => explain::run(&args),

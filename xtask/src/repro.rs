@@ -4,6 +4,7 @@ use std::{process::ExitCode, str::FromStr};
 
 use clap::Args;
 use wana_harness::{BackendKind, BehaviourProfile, Redactor, RunReport};
+use wana_i18n::{tr, Lang};
 
 use crate::{
     catalog::find_trap,
@@ -35,11 +36,12 @@ pub struct ReproArgs {
     /// into DIR, one report listing every run (created when missing).
     #[arg(long, value_name = "DIR")]
     pub report: Option<std::path::PathBuf>,
-    /// The language of the report's labels: ja or en (default: from LC_ALL, LC_MESSAGES, LANG).
-    #[arg(long, value_parser = wana_i18n::Lang::from_str)]
-    pub lang: Option<wana_i18n::Lang>,
     #[command(flatten)]
     pub target: TargetArgs,
+    /// The language of the narrative report and of --report's labels: en or ja. Default: from
+    /// LC_ALL, LC_MESSAGES or LANG. `--json` is always English.
+    #[arg(long, value_parser = Lang::from_str)]
+    pub lang: Option<Lang>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +64,7 @@ impl FromStr for ProfileSelection {
 }
 
 pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
+    let lang = Lang::choose(args.lang);
     let trap = find_trap(&args.trap)?;
     args.target.check(args.backend)?;
     let redactor = if args.redact {
@@ -82,13 +85,9 @@ pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
         }
         write_report(args, &reports, &redactor)?;
         if !args.json {
-            outln!(
-                "{} is not runnable yet: its scenario has not been written, so the verdict is \
-                 unsupported.\nRead what the trap is about with `cargo xtask show {}`.",
-                trap.id, trap.id
-            );
+            outln!("{}", tr!(lang, "cli.repro.not_runnable", id = trap.id));
         }
-        eprintln!("{}: not runnable yet (verdict unsupported)", trap.id);
+        eprintln!("{}", tr!(lang, "cli.repro.not_runnable_short", id = trap.id));
         return Ok(ExitCode::from(EXIT_NOT_RUNNABLE));
     };
 
@@ -116,21 +115,18 @@ pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
             if index > 0 {
                 outln!();
             }
-            out!("{}", report.render_text(&redactor));
+            out!("{}", report.render_text_in(&redactor, lang));
         }
         reports.push(report);
         if wana_harness::interrupt::interrupted() {
             write_report(args, &reports, &redactor)?;
-            eprintln!("interrupted: the run stopped and its teardown ran");
+            eprintln!("{}", tr!(lang, "cli.interrupted"));
             return Ok(ExitCode::from(crate::sandbox_cli::EXIT_INTERRUPTED));
         }
     }
     write_report(args, &reports, &redactor)?;
     Ok(if left_resources {
-        eprintln!(
-            "teardown failed: something the run created may still exist; `cargo xtask cleanup \
-             --backend sandbox` lists it"
-        );
+        eprintln!("{}", tr!(lang, "cli.repro.teardown_failed"));
         ExitCode::from(crate::sandbox_cli::EXIT_LEAKED)
     } else if all_match {
         ExitCode::SUCCESS

@@ -49,6 +49,7 @@ fn cmk_report() -> RunReport {
         narrative_notes: vec!["The role may start the instance but not use its key.".into()],
         left_resources: false,
         inner_calls: vec![grant(2, false), grant(5, true)],
+        narration: Default::default(),
     }
 }
 

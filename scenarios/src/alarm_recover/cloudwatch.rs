@@ -2,7 +2,7 @@
 
 use aws_sdk_cloudwatch::types::{HistoryItemType, MetricAlarm, StateValue};
 use serde_json::{json, Value};
-use wana_harness::{HarnessError, RunContext, Step, StepError};
+use wana_harness::{msg_tr, HarnessError, RunContext, Step, StepError};
 
 use super::{ActionOutcome, Actor, HISTORY_WAIT, STATE_REASON};
 
@@ -105,10 +105,7 @@ pub(super) async fn action_outcome(
             )
             .with_detail(json!({ "HistorySummary": outcome.summary }))
         };
-        ctx.recorder.push(step.with_note(format!(
-            "the alarm's recover action, as its Action history item tells it; the alarm was \
-             created by {creator_label}"
-        )));
+        ctx.recorder.push_noted(step, msg_tr!(_, "notes.alarm_recover.action_item", creator_label = &creator_label));
         return Ok(outcome);
     }
 }

@@ -1,7 +1,7 @@
 //! The fixes: the [`Fix`] variants, valid and invalid, and the key-policy statements they add.
 
 use serde_json::{json, Value};
-use wana_harness::{HarnessError, RunContext};
+use wana_harness::{msg_tr, note_tr, HarnessError, Note, RunContext};
 
 use super::{Provisioned, ROLE_NAME};
 
@@ -51,10 +51,7 @@ impl Fix {
                         "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}
                     }]
                 });
-                ctx.recorder.note(format!(
-                    "Fix: an IAM policy on {ROLE_NAME} allowing kms:CreateGrant on the key for AWS \
-                     resources; the default key policy leaves the key's use to IAM."
-                ));
+                note_tr!(ctx.recorder, "notes.cmk_start_external_role.fix_iam_policy", role = ROLE_NAME);
                 let role_name = ctx.name(ROLE_NAME);
                 let result = p
                     .customer
@@ -87,8 +84,19 @@ impl Fix {
                 ]
             }
         };
-        ctx.recorder.note(format!("Fix: {}", self.description()));
+        note_tr!(ctx.recorder, "notes.cmk_start_external_role.fix", fix = self.description_note());
         add_key_policy_statements(ctx, p, statements).await
+    }
+
+    /// [`Fix::description`] as a message of the catalog (English and Japanese).
+    pub fn description_note(self) -> Note {
+        match self {
+            Fix::ReportKeyPolicy => msg_tr!(_, "notes.cmk_start_external_role.fix.report_key_policy"),
+            Fix::IamCreateGrantForAwsResource => msg_tr!(_, "notes.cmk_start_external_role.fix.iam_create_grant"),
+            Fix::KeyPolicyWithoutCreateGrant => msg_tr!(_, "notes.cmk_start_external_role.fix.without_create_grant"),
+            Fix::KeyPolicyCreateGrantForVendorAccount => msg_tr!(_, "notes.cmk_start_external_role.fix.create_grant_for_vendor_account"),
+            Fix::KeyPolicyViaAnotherRegion => msg_tr!(_, "notes.cmk_start_external_role.fix.via_another_region"),
+        }
     }
 
     pub fn description(self) -> &'static str {

@@ -2,7 +2,7 @@
 
 use aws_sdk_ec2::types::{BlockDeviceMapping, EbsBlockDevice, Instance, InstanceStateName, ResourceType};
 use serde_json::json;
-use wana_harness::{explain, BackendKind, HarnessError, Phase, Principal, ResourceKind, RunContext, StepError};
+use wana_harness::{explain, msg_tr, narration::NoteArg, note_tr, BackendKind, HarnessError, Phase, Principal, ResourceKind, RunContext, StepError};
 
 use super::fixes::policy_sids;
 use super::teardown::run_alias;
@@ -70,10 +70,7 @@ pub async fn verify(ctx: &mut RunContext, provisioned: &Provisioned, session: &P
     let second = settle(ctx, session, &provisioned.instance_id, since).await?;
     note_denied_calls(ctx, &second);
     if second.is_running() {
-        ctx.recorder.note(
-            "After the fix the same StartInstances by the same session reached running: EC2 \
-             could create its grant for the session and decrypt the volume's data key.",
-        );
+        note_tr!(ctx.recorder, "notes.cmk_start_external_role.fixed");
     }
     Ok(second)
 }
@@ -407,39 +404,34 @@ fn state_name(instance: &Instance) -> Option<&str> {
 
 fn explain_first_start(ctx: &mut RunContext, p: &Provisioned, first: &Settled) {
     if first.fell_back_to_stopped() {
-        ctx.recorder.note(format!(
-            "StartInstances answered pending because it checks only ec2:StartInstances, which \
-             {ROLE_NAME} has. Attaching the encrypted root volume needs the key {}, and EC2 uses \
-             it as the role session (a forward access session): KMS refused, and the instance \
-             fell back to stopped with {}.",
-            p.key_arn,
-            first
-                .state_reason_message
-                .as_deref()
-                .unwrap_or("Client.InternalError")
-        ));
+        note_tr!(
+            ctx.recorder,
+            "notes.cmk_start_external_role.observed",
+            role = ROLE_NAME,
+            key = &p.key_arn,
+            reason = first.state_reason_message.as_deref().unwrap_or("Client.InternalError")
+        );
     } else {
-        ctx.recorder.note(format!(
-            "The first start by {ROLE_NAME} ended {} ({}): the trap did not happen here.",
-            first.state,
-            first
-                .state_reason_code
-                .as_deref()
-                .filter(|code| !code.is_empty())
-                .unwrap_or("no state reason")
-        ));
+        let reason = match first.state_reason_code.as_deref().filter(|code| !code.is_empty()) {
+            Some(code) => NoteArg::Text(code.to_string()),
+            None => NoteArg::Note(msg_tr!(_, "notes.cmk_start_external_role.no_state_reason")),
+        };
+        note_tr!(
+            ctx.recorder,
+            "notes.cmk_start_external_role.not_reproduced",
+            role = ROLE_NAME,
+            state = &first.state,
+            reason = reason
+        );
     }
     note_denied_calls(ctx, first);
     if first.fell_back_to_stopped() && first.denied_inner_calls.is_empty() {
-        ctx.recorder.note(
-            "This backend cannot name the refused call; on AWS, CloudTrail holds a CreateGrant \
-             event by the role session with errorCode AccessDenied.",
-        );
+        note_tr!(ctx.recorder, "notes.cmk_start_external_role.no_cloudtrail");
     }
 }
 
 fn note_denied_calls(ctx: &mut RunContext, settled: &Settled) {
     for call in &settled.denied_inner_calls {
-        ctx.recorder.note(format!("EC2 called {}", call.sentence()));
+        note_tr!(ctx.recorder, "notes.ec2_called", call = call.sentence_note());
     }
 }

@@ -6,7 +6,7 @@ use aws_sdk_ec2::types::{
     Filter, InstanceStateName, LaunchPermission, LaunchPermissionModifications, RequestLaunchTemplateData, ResourceType,
 };
 use serde_json::{json, Value};
-use wana_harness::{explain, BackendKind, HarnessError, Phase, Principal, ResourceKind, RunContext, StepError};
+use wana_harness::{explain, note_tr, BackendKind, HarnessError, Phase, Principal, ResourceKind, RunContext, StepError};
 
 use super::{
     fixer, report_key_policy, service_linked_role_arn, Fix, ASSUME_WAIT, CONSUMER, OWNER, REPORT_OPERATIONS, ROLE_NAME,
@@ -409,28 +409,16 @@ pub async fn first_failed_launch(ctx: &mut RunContext, p: &Provisioned) -> Resul
 pub fn explain_failure(ctx: &mut RunContext, p: &Provisioned, failure: &Activity, since: usize) {
     let role = service_linked_role_arn(&p.consumer_admin.account);
     if failure.is_kms_launch_failure() {
-        ctx.recorder.note(format!(
-            "The group's launch failed ({}), although the same AMI launched by hand: the group \
-             launches as its service-linked role {role}, and EC2 uses A's key as that role. A's key \
-             policy names account B, which only lets B's IAM policies decide, and the \
-             service-linked role's policies are fixed by AWS and cover no customer managed key.",
-            failure.status_code
-        ));
+        note_tr!(ctx.recorder, "notes.cross_account_ami_asg.observed", status = &failure.status_code, role = &role);
     } else {
-        ctx.recorder.note(format!(
-            "The group's launch failed, but not with the KMS launch failure of the trap: {}.",
-            failure.status_message.as_deref().unwrap_or(&failure.description)
-        ));
+        note_tr!(ctx.recorder, "notes.cross_account_ami_asg.other_failure", reason = failure.status_message.as_deref().unwrap_or(&failure.description));
     }
     let denied = explain::denied_inner_calls(&ctx.backend, since);
     for call in denied.iter().filter(|c| c.principal.contains(super::SERVICE_LINKED_ROLE)).take(1) {
-        ctx.recorder.note(format!("EC2 called {}", call.sentence()));
+        note_tr!(ctx.recorder, "notes.ec2_called", call = call.sentence_note());
     }
     if denied.is_empty() && ctx.backend.kind() != BackendKind::Emulator {
-        ctx.recorder.note(
-            "This backend cannot name the refused call; on AWS, CloudTrail holds a CreateGrant event by \
-             assumed-role/AWSServiceRoleForAutoScaling/AutoScaling with errorCode AccessDenied.",
-        );
+        note_tr!(ctx.recorder, "notes.cross_account_ami_asg.no_cloudtrail");
     }
 }
 
@@ -583,7 +571,7 @@ pub async fn wait_in_service(ctx: &mut RunContext, p: &Provisioned) -> Result<bo
             if in_service {
                 let latest = activities(ctx, p).await?;
                 if let Some(success) = latest.iter().find(|a| a.status_code == "Successful") {
-                    ctx.recorder.note(format!("The group's activity: {}", success.description));
+                    note_tr!(ctx.recorder, "notes.cross_account_ami_asg.activity", activity = &success.description);
                 }
             }
             return Ok(in_service);

@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_sdk_ec2::types::{Filter, IamInstanceProfileSpecification, InstanceStateName, ResourceType};
 use aws_sdk_ssm::types::InstanceInformationStringFilter;
 use serde_json::json;
-use wana_harness::{explain, HarnessError, Principal, ResourceKind, RunContext, StepError, Waiter};
+use wana_harness::{explain, msg_tr, narration::NoteArg, note_tr, HarnessError, Principal, ResourceKind, RunContext, StepError, Waiter};
 
 use super::{
     agent_policy, trust_policy, Fix, ACCOUNT, AGENT_POLICY_NAME, IMAGE_NAME_PATTERN, MANAGED_POLICY_ARN,
@@ -107,19 +107,11 @@ pub async fn add_second_role(ctx: &mut RunContext, p: &Provisioned) -> Result<Op
     });
     Ok(match result {
         Ok(_) => {
-            ctx.recorder.note(format!(
-                "The instance profile took a second role ({SECOND_ROLE_NAME}); AWS allows one role per \
-                 instance profile, so this backend does not model that quota."
-            ));
+            note_tr!(ctx.recorder, "notes.instance_profile_ssm.second_role_accepted", second = SECOND_ROLE_NAME);
             None
         }
         Err(err) => {
-            ctx.recorder.note(format!(
-                "An instance profile holds one role, a quota that cannot be raised: adding \
-                 {SECOND_ROLE_NAME} to {PROFILE_NAME} is refused ({}). What the instance may do is \
-                 changed through the policies of the one role it has.",
-                err.code
-            ));
+            note_tr!(ctx.recorder, "notes.instance_profile_ssm.second_role_refused", second = SECOND_ROLE_NAME, profile = PROFILE_NAME, code = &err.code);
             Some(err.code)
         }
     })
@@ -178,13 +170,12 @@ pub async fn launch_with_profile(ctx: &mut RunContext, p: &Provisioned) -> Resul
         match launched {
             Ok(out) => {
                 if refusals > 0 {
-                    ctx.recorder.note(format!(
-                        "EC2 refused the launch {refusals} time(s) with InvalidParameterValue while the new \
-                         instance profile propagated from IAM to EC2; the retry {}s later worked. IAM is \
-                         eventually consistent: a profile is visible to IAM at once and usable by EC2 a \
-                         little later.",
-                        refusals as u64 * PROPAGATION_POLL.as_secs()
-                    ));
+                    note_tr!(
+                        ctx.recorder,
+                        "notes.instance_profile_ssm.propagation",
+                        refusals = refusals,
+                        seconds = refusals as u64 * PROPAGATION_POLL.as_secs()
+                    );
                 }
                 let id = out.instances().first().and_then(|i| i.instance_id()).ok_or_else(|| scenario_error("RunInstances returned no instance"))?;
                 ctx.created(&p.admin, ResourceKind::Ec2Instance, id)?;
@@ -290,30 +281,25 @@ pub fn explain_unmanaged(ctx: &mut RunContext, p: &Provisioned, since: usize) {
     let agent = denied.iter().filter(|c| c.principal == session_prefix).collect::<Vec<_>>();
     let assume = denied.iter().find(|c| c.action == "sts:AssumeRole" && c.resource == p.role_arn);
     if let Some(first) = agent.first() {
-        ctx.recorder.note(format!(
-            "The SSM Agent on {} took the instance role's credentials from instance metadata and \
-             called {} as {} ({} time(s), backing off between tries): denied — {}. The trust policy \
-             let EC2 hand the role to the instance; nothing in the role's policies lets it register \
-             with Systems Manager.",
-            p.instance_id,
-            first.action,
-            first.principal,
-            agent.len(),
-            first.explanation
-        ));
+        note_tr!(
+            ctx.recorder,
+            "notes.instance_profile_ssm.agent_denied",
+            instance = &p.instance_id,
+            action = &first.action,
+            principal = &first.principal,
+            count = agent.len(),
+            explanation = &first.explanation
+        );
     } else if let Some(assume) = assume {
-        ctx.recorder.note(format!(
-            "EC2 could not obtain credentials for the instance: sts:AssumeRole of {} as {}: denied — \
-             {}. Without credentials in instance metadata the SSM Agent never calls Systems Manager.",
-            assume.resource,
-            assume.acting_service.as_deref().unwrap_or("ec2.amazonaws.com"),
-            assume.explanation
-        ));
+        note_tr!(
+            ctx.recorder,
+            "notes.instance_profile_ssm.assume_denied",
+            role = &assume.resource,
+            service = assume.acting_service.as_deref().unwrap_or("ec2.amazonaws.com"),
+            explanation = &assume.explanation
+        );
     } else {
-        ctx.recorder.note(format!(
-            "The instance is running but did not appear in Systems Manager within {} minutes.",
-            super::UNMANAGED_FOR.as_secs() / 60
-        ));
+        note_tr!(ctx.recorder, "notes.instance_profile_ssm.not_managed", minutes = super::UNMANAGED_FOR.as_secs() / 60);
     }
 }
 
@@ -321,7 +307,7 @@ pub fn explain_unmanaged(ctx: &mut RunContext, p: &Provisioned, since: usize) {
 pub async fn trust_ssm_too(ctx: &mut RunContext, p: &Provisioned, fix: Fix) -> Result<(), HarnessError> {
     let mut services: Vec<&str> = p.launch_trust.iter().map(String::as_str).collect();
     if services.contains(&"ssm.amazonaws.com") {
-        ctx.recorder.note(format!("The trust policy already names ssm.amazonaws.com ({}).", fix.description()));
+        note_tr!(ctx.recorder, "notes.instance_profile_ssm.trust_already_ssm", fix = fix.description_note());
         return Ok(());
     }
     services.push("ssm.amazonaws.com");
@@ -337,12 +323,12 @@ pub async fn trust_ssm_too(ctx: &mut RunContext, p: &Provisioned, fix: Fix) -> R
 pub fn explain_trust_change(ctx: &mut RunContext, p: &Provisioned, since: usize) {
     let session = format!("arn:aws:sts::{}:assumed-role/{}/{}", p.admin.account, ctx.name(ROLE_NAME), p.instance_id);
     let again = explain::denied_calls(&ctx.backend, since).iter().filter(|c| c.principal == session).count();
-    let tries = if again > 0 { format!(" The agent tried {again} more time(s) and was denied again.") } else { String::new() };
-    ctx.recorder.note(format!(
-        "Adding ssm.amazonaws.com to the trust policy changed nothing: a trust policy says who may \
-         assume the role, and Systems Manager never assumes an instance's role. The agent calls with \
-         the credentials EC2 obtained, and what they may do is in the role's permission policies.{tries}"
-    ));
+    let tries = if again > 0 {
+        NoteArg::Note(msg_tr!(_, "notes.instance_profile_ssm.tried_again", again = again))
+    } else {
+        NoteArg::Text(String::new())
+    };
+    note_tr!(ctx.recorder, "notes.instance_profile_ssm.trust_change_useless", tries = tries);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -378,18 +364,19 @@ pub async fn apply_fix(ctx: &mut RunContext, p: &Provisioned, fix: Fix) -> Resul
 
 pub fn explain_fix_failed(ctx: &mut RunContext, p: &Provisioned, fix: Fix) {
     let why = match fix {
-        Fix::PolicyOnSecondRole => format!(
-            "{SECOND_ROLE_NAME} is not in the instance profile (a profile holds one role), so its \
-             policies never apply to the instance; the instance still acts as {ROLE_NAME}."
-        ),
-        Fix::ManagedPolicyButTrustOnlySsm => format!(
-            "EC2 may not assume {ROLE_NAME} (its trust policy names only ssm.amazonaws.com), so \
-             instance metadata serves no credentials and the agent has nothing to call with; the \
-             role's policies never come into play."
-        ),
-        _ => format!("the agent's calls as {ROLE_NAME} are still denied."),
+        Fix::PolicyOnSecondRole => {
+            msg_tr!(_, "notes.instance_profile_ssm.why.second_role", second = SECOND_ROLE_NAME, role = ROLE_NAME)
+        }
+        Fix::ManagedPolicyButTrustOnlySsm => msg_tr!(_, "notes.instance_profile_ssm.why.trust_only_ssm", role = ROLE_NAME),
+        _ => msg_tr!(_, "notes.instance_profile_ssm.why.still_denied", role = ROLE_NAME),
     };
-    ctx.recorder.note(format!("After the fix ({}) the instance {} is still not managed: {why}", fix.description(), p.instance_id));
+    note_tr!(
+        ctx.recorder,
+        "notes.instance_profile_ssm.fix_failed",
+        fix = fix.description_note(),
+        instance = &p.instance_id,
+        why = why
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ use aws_sdk_ec2::types::{Filter, IamInstanceProfileSpecification, InstanceStateN
 use wana_harness::{ResourceKind, Waiter};
 use aws_sdk_ssm::types::{DocumentFormat, DocumentType, InstanceInformationStringFilter};
 use serde_json::json;
-use wana_harness::{HarnessError, Principal, RunContext, StepError};
+use wana_harness::{msg_tr, narration::NoteArg, note_tr, HarnessError, Principal, RunContext, StepError};
 
 use super::{
     configure_list_document, documents::copy_lines, fixed_upload_document, Fix, Run, ACCOUNT,
@@ -373,34 +373,16 @@ pub fn access_key_type(table: &str) -> Option<&str> {
 pub async fn diagnose(ctx: &mut RunContext, run: &mut Run) -> Result<(), HarnessError> {
     let p = run.provisioned.clone();
     let failure = run.stale_upload.stderr.lines().find(|l| l.starts_with("upload failed:")).unwrap_or_default().to_string();
-    ctx.recorder.note(format!(
-        "The report's document succeeded on the healthy instance and failed on the stale one ({}, \
-         ResponseCode {}): {failure}",
-        run.stale_upload.status, run.stale_upload.response_code
-    ));
+    note_tr!(ctx.recorder, "notes.runcommand_shadow_credentials.observed", status = &run.stale_upload.status, code = &run.stale_upload.response_code, failure = &failure);
     let document = create_document(ctx, &p, "configure-list", &configure_list_document()).await?;
     let [healthy, stale] = run_on_both(ctx, &p, &document).await?;
     let ssm_user = run_shell(ctx, &p, &[p.stale.clone()], &["runuser -u ssm-user -- aws configure list".to_string()], "Session Manager's user")
         .await?
         .pop();
     let kind = |i: &Invocation| access_key_type(&i.stdout).unwrap_or("none").to_string();
-    ctx.recorder.note(format!(
-        "aws configure list through Run Command: the healthy instance's keys come from {}, the \
-         stale instance's from {}. The agent runs commands as root, without HOME, so the CLI finds \
-         root's home (/root) in the password database and reads /root/.aws/credentials, which comes \
-         before the instance role in its credential chain; the key in it was deleted, and S3 does \
-         not know it.",
-        kind(&healthy),
-        kind(&stale)
-    ));
+    note_tr!(ctx.recorder, "notes.runcommand_shadow_credentials.configure_list", healthy = kind(&healthy), stale = kind(&stale));
     if let Some(shell) = &ssm_user {
-        ctx.recorder.note(format!(
-            "The same command as ssm-user on the stale instance (standing for a Session Manager \
-             shell, which runs as ssm-user): its keys come from {}. ssm-user's home, \
-             /home/ssm-user, has no credentials file, so the CLI falls through to the instance \
-             role: the report's two tables come from two users.",
-            kind(shell)
-        ));
+        note_tr!(ctx.recorder, "notes.runcommand_shadow_credentials.ssm_user", source = kind(shell));
     }
     run.healthy_configure_list = Some(healthy);
     run.stale_configure_list = Some(stale);
@@ -461,22 +443,21 @@ pub async fn stale_objects(ctx: &mut RunContext, p: &Provisioned) -> Result<Vec<
 pub fn explain_fix(ctx: &mut RunContext, run: &Run, fix: Fix) {
     let Some(after) = &run.after_fix else { return };
     if after.status == "Success" {
-        ctx.recorder.note(format!(
-            "After the fix the upload succeeded on the stale instance too, and its objects are in \
-             the bucket ({}).",
-            run.stale_objects.len()
-        ));
+        note_tr!(ctx.recorder, "notes.runcommand_shadow_credentials.fixed", count = run.stale_objects.len());
         return;
     }
     let failure = after.stderr.lines().find(|l| l.starts_with("upload failed:")).unwrap_or(after.stderr.trim());
     let why = match fix {
-        Fix::ExportsWithoutToken => {
-            " The exported key is the instance role's temporary key (ASIA…); without AWS_SESSION_TOKEN \
-             S3 does not recognise it, and answers as for an unknown key."
-        }
-        _ => "",
+        Fix::ExportsWithoutToken => NoteArg::Note(msg_tr!(_, "notes.runcommand_shadow_credentials.why_no_token")),
+        _ => NoteArg::Text(String::new()),
     };
-    ctx.recorder.note(format!("After the fix ({}) the upload still failed: {failure}.{why}", fix.description()));
+    note_tr!(
+        ctx.recorder,
+        "notes.runcommand_shadow_credentials.fix_failed",
+        fix = fix.description_note(),
+        failure = failure,
+        why = why
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ fn reference() -> RunReport {
                 .with_detail(json!({"State": "running"})),
         ],
         narrative_notes: vec!["EC2 called kms:CreateGrant: denied".into()],
+        narration: Default::default(),
         left_resources: false,
         inner_calls: Vec::new(),
     }

@@ -29,6 +29,7 @@ fn report(trap: &str, profile: BehaviourProfile, verdict: Verdict, expected: Ver
             ),
         ],
         narrative_notes: vec!["a note".into()],
+        narration: Default::default(),
         left_resources: false,
         inner_calls: Vec::new(),
     }
