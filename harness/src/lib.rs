@@ -51,7 +51,7 @@ pub use principal::Principal;
 pub use redact::{RedactionLevel, Redactor};
 pub use report::RunReport;
 pub use report_html::{write_report, ReportFiles};
-pub use scenario::{run_scenario, run_scenario_at, run_scenario_on, RunContext, Scenario, ScenarioFuture};
+pub use scenario::{report_so_far, run_scenario, run_scenario_at, run_scenario_on, RunContext, Scenario, ScenarioFuture};
 pub use unimplemented::Unimplemented;
 pub use verdict::Verdict;
 pub use wait::{Polling, Waiter};

@@ -260,6 +260,20 @@ pub async fn run_scenario_on(scenario: &dyn Scenario, backend: Backend) -> RunRe
     run_on(scenario, backend, report).await
 }
 
+/// The report of a run still open (the workshop's, whose participant acts between the steps):
+/// what `ctx` recorded so far, with the calls services made for it, concluded `verdict`. The
+/// context stays usable; teardown is not in it.
+pub fn report_so_far(ctx: &RunContext, scenario: &dyn Scenario, verdict: Verdict) -> RunReport {
+    let mut report = unstarted_report(scenario, ctx.backend.kind(), ctx.backend.profile());
+    report.verdict = verdict;
+    report.matches_expectation = report.expected_verdict == Some(verdict);
+    report.steps = ctx.recorder.steps().to_vec();
+    report.narrative_notes = ctx.recorder.notes().to_vec();
+    report.narration = ctx.recorder.narration().clone();
+    report.inner_calls = crate::report_html::inner::of_run(&ctx.backend, &ctx.recorder);
+    report
+}
+
 /// The report of a run that has not started: `error` until the run says otherwise.
 pub(crate) fn unstarted_report(
     scenario: &dyn Scenario,

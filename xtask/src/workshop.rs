@@ -16,7 +16,7 @@ use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     net::TcpListener,
 };
-use wana_harness::{BackendKind, RunContext};
+use wana_harness::{BackendKind, RunContext, Verdict};
 use wana_i18n::{tr, Lang};
 use wana_scenarios::exercise::Session;
 
@@ -35,6 +35,12 @@ pub struct WorkshopArgs {
     /// Language of the narration: ja or en (default: from LC_ALL, LC_MESSAGES, LANG).
     #[arg(long, value_parser = Lang::from_str)]
     pub lang: Option<Lang>,
+    /// When the workshop ends, write report.md and a self-contained report.html of it into DIR:
+    /// the set-up, every verify, the calls services made, and whether the last verify found the
+    /// failure gone (`reproduced-and-fixed`) or not (`fix-failed`). The participant's own AWS
+    /// CLI calls are not steps of the run and are not drawn.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub target: TargetArgs,
 }
@@ -66,7 +72,17 @@ pub fn run(args: &WorkshopArgs) -> anyhow::Result<ExitCode> {
                 eprintln!("{}", tr!(lang, "check.error", error = err));
                 ExitCode::FAILURE
             }
-            Some(Ok(mut session)) => serve(&mut ctx, session.as_mut(), trap, lang).await?,
+            Some(Ok(mut session)) => {
+                let mut gone = None;
+                let code = serve(&mut ctx, session.as_mut(), trap, lang, &mut gone).await?;
+                if let Some(dir) = &args.report {
+                    let verdict = if gone == Some(true) { Verdict::ReproducedAndFixed } else { Verdict::FixFailed };
+                    let report = wana_harness::report_so_far(&ctx, prepared.scenario, verdict);
+                    let files = wana_harness::write_report(dir, &[report], lang, &wana_harness::Redactor::secrets_only())?;
+                    say(&tr!(lang, "report.written", markdown = files.markdown.display(), html = files.html.display()));
+                }
+                code
+            }
         };
         let _ = std::fs::remove_file(session::control_file(trap));
         say(&tr!(lang, "workshop.tearing_down"));
@@ -84,7 +100,7 @@ fn say(text: &str) {
 }
 
 /// The failure, how to reach the emulator, then the prompt until `q`, end of input or Ctrl-C.
-async fn serve(ctx: &mut RunContext, session: &mut dyn Session, trap: &'static str, lang: Lang) -> anyhow::Result<ExitCode> {
+async fn serve(ctx: &mut RunContext, session: &mut dyn Session, trap: &'static str, lang: Lang, gone: &mut Option<bool>) -> anyhow::Result<ExitCode> {
     let observed = session.observed().clone();
     if !observed.reproduced {
         say(&tr!(lang, "workshop.not_reproduced", failure = observed.failure));
@@ -138,7 +154,7 @@ async fn serve(ctx: &mut RunContext, session: &mut dyn Session, trap: &'static s
             line = input.recv() => {
                 let Some(line) = line else { return Ok(ExitCode::SUCCESS) };
                 match line.trim() {
-                    "v" | "verify" => say(&verify(ctx, session, lang).await),
+                    "v" | "verify" => say(&verify(ctx, session, lang, gone).await),
                     "h" | "hint" => {
                         hint += 1;
                         say(&hint_text(trap, hint, lang));
@@ -154,7 +170,7 @@ async fn serve(ctx: &mut RunContext, session: &mut dyn Session, trap: &'static s
                 let mut request = String::new();
                 let _ = BufReader::new(read).read_line(&mut request).await;
                 let answer = if request.trim() == "verify" {
-                    let answer = verify(ctx, session, lang).await;
+                    let answer = verify(ctx, session, lang, gone).await;
                     say(&answer);
                     answer
                 } else {
@@ -170,12 +186,18 @@ async fn serve(ctx: &mut RunContext, session: &mut dyn Session, trap: &'static s
     }
 }
 
-/// The trap's check again, in words.
-async fn verify(ctx: &mut RunContext, session: &mut dyn Session, lang: Lang) -> String {
+/// The trap's check again, in words; `gone` keeps what the last one found.
+async fn verify(ctx: &mut RunContext, session: &mut dyn Session, lang: Lang, gone: &mut Option<bool>) -> String {
     say(&tr!(lang, "workshop.verifying"));
     match session.verify(ctx).await {
-        Ok(verified) if verified.gone => tr!(lang, "workshop.gone", detail = verified.detail),
-        Ok(verified) => tr!(lang, "workshop.still", detail = verified.detail),
+        Ok(verified) => {
+            *gone = Some(verified.gone);
+            if verified.gone {
+                tr!(lang, "workshop.gone", detail = verified.detail)
+            } else {
+                tr!(lang, "workshop.still", detail = verified.detail)
+            }
+        }
         Err(err) => tr!(lang, "check.error", error = err),
     }
 }

@@ -13,6 +13,10 @@ use wana_harness::{AwsCli, CliCredentials};
 
 const TRAP: &str = "cmk-start-external-role";
 
+/// One workshop of a trap at a time: its control file (`target/wana-workshop/<trap>.json`) is
+/// per trap, so `workshop verify` from another terminal would reach whichever wrote it last.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 struct Workshop {
     child: Child,
     stdin: ChildStdin,
@@ -28,9 +32,10 @@ impl Drop for Workshop {
 }
 
 impl Workshop {
-    fn start(lang: &str) -> Workshop {
+    fn start(lang: &str, more: &[&str]) -> Workshop {
         let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
             .args(["workshop", TRAP, "--lang", lang])
+            .args(more)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -113,7 +118,10 @@ fn verify_from_another_terminal() -> String {
 
 #[test]
 fn a_participant_fixes_the_trap_with_the_aws_cli_and_verify_says_it_is_gone() {
-    let mut workshop = Workshop::start("en");
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let reports = tempfile::tempdir().unwrap();
+    let report_dir = reports.path().to_str().unwrap();
+    let mut workshop = Workshop::start("en", &["--report", report_dir]);
     workshop.until("What you see: StartInstances by ThirdPartyRole answered pending");
     workshop.until("[v] verify  [h] hint  [q] quit");
     // Before the fix, from another terminal: still there.
@@ -127,11 +135,17 @@ fn a_participant_fixes_the_trap_with_the_aws_cli_and_verify_says_it_is_gone() {
     workshop.send("q");
     workshop.until("Done: the emulator is stopped.");
     assert!(workshop.child.wait().unwrap().success());
+    // --report: the workshop's run, concluded by the last verify.
+    let markdown = std::fs::read_to_string(reports.path().join("report.md")).unwrap();
+    assert!(markdown.contains("reproduced-and-fixed"), "{markdown}");
+    let html = std::fs::read_to_string(reports.path().join("report.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("ThirdPartyRole"), "{html}");
 }
 
 #[test]
 fn the_workshop_speaks_japanese() {
-    let mut workshop = Workshop::start("ja");
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut workshop = Workshop::start("ja", &[]);
     workshop.until("発生している事象: ");
     workshop.until("[v] 確認  [h] ヒント  [q] 終了");
     workshop.send("v");
