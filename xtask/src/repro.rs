@@ -15,8 +15,13 @@ use crate::{
 
 #[derive(Debug, Args)]
 pub struct ReproArgs {
-    /// The trap id, as `cargo xtask list` shows it.
-    pub trap: String,
+    /// The trap id, as `cargo xtask list` shows it (or `--all`).
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub trap: Option<String>,
+    /// Every runnable trap, one after the other, in the catalog's order (one exit code: the
+    /// worst; one --report listing every run).
+    #[arg(long)]
+    pub all: bool,
     /// Where to run: the embedded emulator, LocalStack, moto, any endpoint (with --endpoint),
     /// or a real sandbox account.
     #[arg(long, default_value = "emulator", value_parser = BackendKind::from_str)]
@@ -64,18 +69,49 @@ impl FromStr for ProfileSelection {
 }
 
 pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
-    let lang = Lang::choose(args.lang);
-    let trap = find_trap(&args.trap)?;
-    args.target.check(args.backend)?;
-    let redactor = if args.redact {
+    let ids: Vec<&str> = match &args.trap {
+        Some(id) => vec![id.as_str()],
+        None => wana_scenarios::catalog().iter().filter(|trap| trap.is_runnable()).map(|trap| trap.id).collect(),
+    };
+    let mut reports = Vec::new();
+    let mut worst = 0u8;
+    // One runtime for every trap: the Ctrl-C watcher lives on it (a second runtime would find
+    // the watcher of a dropped one, which reads as an interruption).
+    let runtime = crate::runtime()?;
+    runtime.block_on(async { wana_harness::interrupt::watch() });
+    for (index, id) in ids.iter().enumerate() {
+        if index > 0 && !args.json {
+            outln!();
+        }
+        let code = run_trap(args, id, &runtime, &mut reports)?;
+        if code == crate::sandbox_cli::EXIT_INTERRUPTED {
+            write_report(args, &reports, &redactor(args))?;
+            return Ok(ExitCode::from(code));
+        }
+        // 4 (something left behind) outranks 3 (not runnable), which outranks 1 (a mismatch).
+        worst = worst.max(code);
+    }
+    write_report(args, &reports, &redactor(args))?;
+    Ok(ExitCode::from(worst))
+}
+
+fn redactor(args: &ReproArgs) -> Redactor {
+    if args.redact {
         Redactor::full()
     } else {
         Redactor::secrets_only()
-    };
+    }
+}
+
+/// One trap's runs (each profile): printed, their reports added to `reports`; the exit code.
+fn run_trap(args: &ReproArgs, id: &str, runtime: &tokio::runtime::Runtime, reports: &mut Vec<RunReport>) -> anyhow::Result<u8> {
+    let lang = Lang::choose(args.lang);
+    let trap = find_trap(id)?;
+    args.target.check(args.backend)?;
+    let redactor = redactor(args);
 
     let Some(scenario) = trap.scenario else {
         let profiles = selected_profiles(args.profile, args.backend, &[BehaviourProfile::Current]);
-        let mut reports = Vec::new();
         for profile in profiles {
             let report = RunReport::not_runnable(trap.id, args.backend, profile);
             if args.json {
@@ -83,12 +119,11 @@ pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
             }
             reports.push(report);
         }
-        write_report(args, &reports, &redactor)?;
         if !args.json {
             outln!("{}", tr!(lang, "cli.repro.not_runnable", id = trap.id));
         }
         eprintln!("{}", tr!(lang, "cli.repro.not_runnable_short", id = trap.id));
-        return Ok(ExitCode::from(EXIT_NOT_RUNNABLE));
+        return Ok(EXIT_NOT_RUNNABLE);
     };
 
     if scenario.runs_aws_cli_on_instances() && args.backend == BackendKind::Emulator {
@@ -98,13 +133,10 @@ pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
     let profiles = selected_profiles(args.profile, args.backend, scenario.profiles());
     // On a sandbox: the guards and the one question before anything is created.
     let Ok(target) = Target::prepare(args.backend, &args.target, scenario.accounts()) else {
-        return Ok(ExitCode::from(crate::sandbox_cli::EXIT_REFUSED));
+        return Ok(crate::sandbox_cli::EXIT_REFUSED);
     };
-    let runtime = crate::runtime()?;
-    runtime.block_on(async { wana_harness::interrupt::watch() });
     let mut all_match = true;
     let mut left_resources = false;
-    let mut reports = Vec::new();
     for (index, profile) in profiles.into_iter().enumerate() {
         let report = runtime.block_on(target.run(scenario, profile));
         all_match &= report.matches_expectation;
@@ -119,19 +151,17 @@ pub fn run(args: &ReproArgs) -> anyhow::Result<ExitCode> {
         }
         reports.push(report);
         if wana_harness::interrupt::interrupted() {
-            write_report(args, &reports, &redactor)?;
             eprintln!("{}", tr!(lang, "cli.interrupted"));
-            return Ok(ExitCode::from(crate::sandbox_cli::EXIT_INTERRUPTED));
+            return Ok(crate::sandbox_cli::EXIT_INTERRUPTED);
         }
     }
-    write_report(args, &reports, &redactor)?;
     Ok(if left_resources {
         eprintln!("{}", tr!(lang, "cli.repro.teardown_failed"));
-        ExitCode::from(crate::sandbox_cli::EXIT_LEAKED)
+        crate::sandbox_cli::EXIT_LEAKED
     } else if all_match {
-        ExitCode::SUCCESS
+        0
     } else {
-        ExitCode::FAILURE
+        1
     })
 }
 

@@ -165,3 +165,29 @@ fn repro_of_a_trap_without_scenario_says_it_is_not_runnable() {
         }
     }
 }
+
+/// `repro --all`: every runnable trap in the catalog's order, one JSON line per run (alarm-recover
+/// runs under both of its profiles), each as expected, exit 0; a trap named too is refused.
+#[test]
+fn repro_all_runs_every_trap_once() {
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["repro", "--all", "--json"])
+        .env_remove("RUST_LOG")
+        .env("WANA_AWS_CLI", std::env::var("WANA_AWS_CLI").unwrap_or_default())
+        .output()
+        .expect("the xtask binary runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let runs: Vec<serde_json::Value> =
+        stdout(&output).lines().map(|line| serde_json::from_str(line).expect("one JSON object a line")).collect();
+    let traps: Vec<&str> = runs.iter().map(|run| run["trap"].as_str().unwrap()).collect();
+    let mut expected = Vec::new();
+    for trap in wana_scenarios::catalog().iter().filter(|trap| trap.is_runnable()) {
+        let profiles = if trap.id == "alarm-recover" { 2 } else { 1 };
+        expected.extend(std::iter::repeat_n(trap.id, profiles));
+    }
+    assert_eq!(traps, expected);
+    assert!(runs.iter().all(|run| run["matches_expectation"] == true), "{runs:#?}");
+
+    let both = xtask(&["repro", "alarm-recover", "--all"]);
+    assert_eq!(both.status.code(), Some(2), "{}", stderr(&both));
+}
