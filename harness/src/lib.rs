@@ -23,6 +23,8 @@ pub mod error;
 pub mod explain;
 pub mod explanation;
 pub mod faults;
+pub mod retry;
+mod origin;
 pub mod interrupt;
 pub mod narration;
 pub mod outcome;

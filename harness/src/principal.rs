@@ -67,7 +67,7 @@ impl Principal {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_string()))
             .credentials_provider(SharedCredentialsProvider::new(credentials.clone()))
-            .retry_config(crate::faults::retry_config(endpoint_url));
+            .retry_config(crate::retry::retry_config(endpoint_url));
         if let Some(url) = endpoint_url {
             builder = builder.endpoint_url(url);
         }

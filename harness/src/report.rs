@@ -44,7 +44,7 @@ pub struct RunReport {
     /// to: read from the emulator's authorization log, empty on other backends. For the HTML
     /// report ([`crate::report_html`]); not part of the JSON form, so snapshots stay as they are.
     #[serde(skip)]
-    pub inner_calls: Vec<crate::report_html::InnerCall>,
+    pub inner_calls: Vec<crate::report_html::inner::InnerCall>,
     /// The notes as messages of the catalog, for the text form in another language; never in
     /// the JSON form (which stays English), and always equal (see [`Narration`]).
     #[serde(skip)]

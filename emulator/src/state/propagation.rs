@@ -18,7 +18,7 @@ use chrono::{DateTime, Duration, Utc};
 use wana_policy::NamedPolicy;
 
 use super::{
-    iam::{IamState, PolicyDocument},
+    iam::{IamState, PolicyDocument, PreviousPolicies},
     kms::Grant,
     World,
 };
@@ -47,15 +47,6 @@ impl Propagation {
             grant: window(profile.grant_propagation),
         }
     }
-}
-
-/// A user's or role's identity policies as they were before a change that has not propagated.
-#[derive(Debug, Clone)]
-pub struct PreviousPolicies {
-    pub inline: BTreeMap<String, PolicyDocument>,
-    pub attached: Vec<String>,
-    /// When the change takes effect.
-    pub until: DateTime<Utc>,
 }
 
 /// Which kind of IAM entity a policy change is for.

@@ -15,7 +15,7 @@ use super::{
     phase_name,
 };
 use crate::{
-    explanation::Origin,
+    origin::Origin,
     outcome::{Phase, Step},
     report::RunReport,
 };

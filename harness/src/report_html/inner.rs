@@ -2,7 +2,7 @@
 //!
 //! The emulator's authorization log holds every decision, also those of calls a service made
 //! for a caller (EC2 using a volume's key as the caller, Auto Scaling as its service-linked role,
-//! the SSM Agent as an instance role); [`crate::explanation::origin`] tells who made each. The
+//! the SSM Agent as an instance role); [`crate::origin::origin`] tells who made each. The
 //! recorder notes the log's length as each step is recorded, so a decision is known to have
 //! happened before a given step was recorded. Services also act later (an instance starts on the
 //! emulator clock, before the next request), so a call is put under the latest step up to that
@@ -15,7 +15,7 @@ use wana_emulator::state::World;
 use crate::{
     backend::Backend,
     explain::{ConsultedPolicy, DeniedCall},
-    explanation::{origin, services_assuming, Origin},
+    origin::{origin, services_assuming, Origin},
     outcome::{Recorder, Step},
     redact::Redactor,
 };

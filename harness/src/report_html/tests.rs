@@ -3,7 +3,7 @@ use wana_emulator::BehaviourProfile;
 use wana_i18n::Lang;
 
 use super::*;
-use crate::{backend::BackendKind, explanation::Origin, outcome::StepError, verdict::Verdict};
+use crate::{backend::BackendKind, origin::Origin, outcome::StepError, verdict::Verdict};
 
 const SESSION: &str = "arn:aws:sts::333333333333:assumed-role/ThirdPartyRole/scheduled-start";
 const KEY: &str = "arn:aws:kms:us-east-1:333333333333:key/1234abcd-12ab-34cd-56ef-1234567890ab";

@@ -17,6 +17,7 @@
 
 pub mod apply;
 pub mod breadth;
+mod finding;
 mod kind;
 pub mod manifest;
 mod reading;

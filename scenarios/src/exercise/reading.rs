@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::breadth::{Finding, FindingKind};
+use super::finding::{Finding, FindingKind};
 
 /// Properties of `AWS::EC2::Instance` whose change replaces the instance (CloudFormation user
 /// guide, AWS::EC2::Instance, "Update requires: Replacement").

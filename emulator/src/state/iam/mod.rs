@@ -170,7 +170,16 @@ pub struct IamState {
     pub account_alias: Option<String>,
     /// Users' and roles' identity policies as they were before a change still propagating, by
     /// the entity's id (see `crate::state::propagation`).
-    pub unpropagated: BTreeMap<String, crate::state::propagation::PreviousPolicies>,
+    pub unpropagated: BTreeMap<String, PreviousPolicies>,
+}
+
+/// A user's or role's identity policies as they were before a change that has not propagated.
+#[derive(Debug, Clone)]
+pub struct PreviousPolicies {
+    pub inline: BTreeMap<String, PolicyDocument>,
+    pub attached: Vec<String>,
+    /// When the change takes effect.
+    pub until: DateTime<Utc>,
 }
 
 // ---------------------------------------------------------------------------------------------

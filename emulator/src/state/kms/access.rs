@@ -194,7 +194,7 @@ pub fn authorize_key(
             .collect();
         // A grant still propagating counts only when the request carries its token.
         let presented = |g: &Grant| {
-            world.presented_grant_tokens.iter().any(|t| super::grants::parse_grant_token(t).is_some_and(|(_, id)| id == g.id))
+            world.presented_grant_tokens.iter().any(|t| super::ids::parse_grant_token(t).is_some_and(|(_, id)| id == g.id))
         };
         let usable = covering.iter().copied().find(|g| world.grant_propagating(g, facts.now).is_none() || presented(g));
         if usable.is_none() {

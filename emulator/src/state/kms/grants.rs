@@ -1,45 +1,16 @@
 //! Grants: CreateGrant (with its validation and name idempotence), ListGrants, RetireGrant,
 //! RevokeGrant, and the grant ids and tokens.
 
-use base64::Engine;
-
 use super::{
     access::{authorize_identity, authorize_key, caller_identities, require_usable, KeyUse},
     addr::{existing_key, key, key_mut, resolve, Reach},
-    arn::{parse_key_arn, KeyAddr},
-    ids::{counter, sha256},
+    ids::{new_grant_id, new_grant_token, parse_grant_token},
     errors,
     Grant,
     GrantConstraints,
     GRANT_OPERATIONS,
 };
 use crate::{authz::RequestFacts, error::AwsError, state::World, validation};
-
-/// A 64-hex-digit grant id.
-fn new_grant_id(world: &mut World) -> String {
-    let n = counter(world, "kms-grant");
-    hex::encode(sha256(&[b"wana-kms-grant-id", &n.to_be_bytes()]))
-}
-
-const GRANT_TOKEN_PREFIX: &str = "wana-grant-token:";
-
-/// A grant token: unique per CreateGrant call, and naming its grant, so that RetireGrant can
-/// find the grant from the token alone.
-fn new_grant_token(world: &mut World, key_arn: &str, grant_id: &str) -> String {
-    let n = counter(world, "kms-grant-token");
-    base64::engine::general_purpose::STANDARD.encode(format!("{GRANT_TOKEN_PREFIX}{key_arn}:{grant_id}:{n}"))
-}
-
-pub(super) fn parse_grant_token(token: &str) -> Option<(KeyAddr, String)> {
-    let bytes = base64::engine::general_purpose::STANDARD.decode(token).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    let rest = text.strip_prefix(GRANT_TOKEN_PREFIX)?;
-    let mut parts = rest.rsplitn(3, ':');
-    let _n = parts.next()?;
-    let grant_id = parts.next()?;
-    let key_arn = parts.next()?;
-    Some((parse_key_arn(key_arn)?, grant_id.to_string()))
-}
 
 /// CreateGrant's input.
 #[derive(Debug, Clone, PartialEq, Eq)]
