@@ -1,6 +1,6 @@
 //! No secret in anything wana writes (issue 15): every trap through `nightly` (its standard
 //! streams and every file it writes) on the emulator and on moto's server, and through `repro`
-//! (narrative and `--json`) on the emulator, with debug logs of every crate on. Nothing written may contain a secret
+//! (narrative and `--json`, each with `--report`) on the emulator, with debug logs of every crate on. Nothing written may contain a secret
 //! access key, a session token, an instance-metadata token or a request signature.
 
 use std::{path::Path, process::Command, sync::LazyLock};
@@ -89,10 +89,21 @@ fn the_detector_finds_what_it_looks_for() {
 #[case::moto("moto")]
 fn nothing_written_shows_a_secret(#[case] backend: &str) {
     let out_dir = tempfile::tempdir().unwrap();
-    let (text, code) = xtask(&["nightly", "--backend", backend, "--out", out_dir.path().to_str().unwrap()]);
+    let report_dir = tempfile::tempdir().unwrap();
+    let (text, code) = xtask(&[
+        "nightly",
+        "--backend",
+        backend,
+        "--out",
+        out_dir.path().to_str().unwrap(),
+        "--report",
+        report_dir.path().to_str().unwrap(),
+    ]);
     assert!(code == 0, "nightly on {backend} exited {code}: {text}");
     assert_no_secret(&format!("nightly on {backend}"), &text);
-    for (path, contents) in files_under(out_dir.path()) {
+    let written: Vec<_> = files_under(out_dir.path()).into_iter().chain(files_under(report_dir.path())).collect();
+    assert!(written.iter().any(|(path, _)| path.ends_with("report.html")), "--report wrote report.html");
+    for (path, contents) in written {
         assert_no_secret(&path, &contents);
     }
     // repro's narrative and --json on the emulator; on moto nightly's files hold the same reports.
@@ -101,12 +112,16 @@ fn nothing_written_shows_a_secret(#[case] backend: &str) {
     }
     for trap in wana_scenarios::catalog().iter().filter(|t| t.is_runnable()) {
         for json in [false, true] {
-            let mut args = vec!["repro", trap.id, "--backend", backend];
+            let reports = tempfile::tempdir().unwrap();
+            let mut args = vec!["repro", trap.id, "--backend", backend, "--report", reports.path().to_str().unwrap()];
             if json {
                 args.push("--json");
             }
             let (text, _) = xtask(&args);
             assert_no_secret(&format!("repro {} --backend {backend} (json: {json})", trap.id), &text);
+            for (path, contents) in files_under(reports.path()) {
+                assert_no_secret(&path, &contents);
+            }
         }
     }
 }
