@@ -4,8 +4,8 @@
 //!    and `.venv-localstack` and `.venv-moto` the pinned LocalStack and moto (host mode).
 //! 2. Installs Debian's `chromium` when `/usr/bin/chromium` is missing (`apt-get install -y
 //!    --no-install-recommends chromium`, after `apt-get update` if the first try fails): the
-//!    report test renders a report.html in it, and fails without it. Type-checks the fuzz
-//!    targets (`crate::fuzz::check_all`), which are outside the workspace, unless arguments
+//!    report test renders a report.html in it, and fails without it. Builds the fuzz
+//!    targets (without instrumentation) (`crate::fuzz::check_all`), which are outside the workspace, unless arguments
 //!    narrow the run.
 //! 3. Runs `cargo test --workspace --all-targets` with `WANA_AWS_CLI` pointing at it, so tests that
 //!    drive the real CLI find it (and fail, never skip, when it is missing).
@@ -51,7 +51,7 @@ pub fn run(args: &TestArgs) -> anyhow::Result<ExitCode> {
         eprintln!("xtask test: ERROR: {err:#}\nxtask test: the report test will fail without Chromium");
     }
 
-    // The fuzz targets (policy/fuzz, emulator/fuzz) are outside the workspace: check them here so
+    // The fuzz targets (policy/fuzz, emulator/fuzz) are outside the workspace: build them here so
     // CI notices when a change breaks one (a run narrowed by arguments skips them).
     if args.cargo_args.is_empty() {
         crate::fuzz::check_all(&root)?;
